@@ -534,3 +534,14 @@ def test_indexed_and_unindexed_engines_match_identically_over_the_pack():
     unknown_call = {"p_log_type": "AWS.CloudTrail", "eventSource": "none.amazonaws.com", "eventName": "NoSuchCall"}
     skipped = [rule for rule in indexed.rules if rule not in indexed.candidates(unknown_call)]
     assert len(skipped) >= len(indexed.rules) // 2
+
+
+def test_index_reads_dict_keys_and_constants_only_read_through_safe_methods():
+    source = (
+        'FIELDS = {"RunInstances": "a", "CreateStack": "b"}\n\n'
+        "def rule(event):\n"
+        '    if event.get("eventName") not in FIELDS:\n        return False\n'
+        '    return FIELDS.get(event.get("eventName")) == "a"\n'
+    )
+    assert learn_constraints(source) == {"eventName": frozenset({"RunInstances", "CreateStack"})}
+    assert learn_constraints(source.replace("FIELDS.get(", "FIELDS.pop(")) == {}
