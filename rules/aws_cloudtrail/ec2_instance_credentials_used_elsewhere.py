@@ -2,7 +2,7 @@ import re
 import time
 
 from iota_cloudtrail_helpers import account, context, is_public_ip
-from panther_detection_helpers.caching import add_to_string_set
+from panther_detection_helpers.caching import add_to_string_set, get_string_set
 
 # Role sessions EC2 creates for instance profiles are named after the instance id.
 INSTANCE_SESSION = re.compile(r":(i-[0-9a-f]{8,17})$")
@@ -22,8 +22,12 @@ def rule(event):
     if instance is None or not is_public_ip(source):
         return False
     # An instance reaches AWS from one public address (its own or its NAT gateway's).
-    # A second address for the same instance's credentials means they were copied off the box.
-    seen = add_to_string_set(f"instance-ips:{instance}", source, epoch_seconds=int(time.time()) + MEMORY_SECONDS)
+    # A second address for the same instance's credentials means they were copied off the box;
+    # fire when that new address first appears, not on every later call.
+    key = f"instance-ips:{instance}"
+    if source in get_string_set(key):
+        return False
+    seen = add_to_string_set(key, source, epoch_seconds=int(time.time()) + MEMORY_SECONDS)
     return len(seen) > 1
 
 
