@@ -139,23 +139,29 @@ class CloudTrailGenerator:
         self.rng = random.Random(seed)
         self.accounts = list(accounts)
         self.casts = {account: self._make_cast(account) for account in self.accounts}
-        self._background: list[tuple[float, Callable[[AccountCast, str, datetime], dict]]] = [
-            (16.0, self._s3_get_object),
-            (6.0, self._s3_put_object),
-            (3.0, self._s3_head_object),
-            (9.0, self._sts_assume_role),
-            (6.0, self._sts_get_caller_identity),
-            (9.0, self._kms_decrypt),
-            (4.0, self._kms_generate_data_key),
-            (12.0, self._ec2_describe),
-            (5.0, self._iam_read),
-            (6.0, self._lambda_invoke),
-            (4.0, self._logs_call),
-            (5.0, self._ssm_call),
-            (0.4, self._console_login_with_mfa),
+        background: list[tuple[float, Callable[[AccountCast, str, datetime], dict], bool]] = [
+            # (weight, maker, logged only in us-east-1 as a global service event)
+            (16.0, self._s3_get_object, False),
+            (6.0, self._s3_put_object, False),
+            (3.0, self._s3_head_object, False),
+            (9.0, self._sts_assume_role, False),
+            (6.0, self._sts_get_caller_identity, False),
+            (9.0, self._kms_decrypt, False),
+            (4.0, self._kms_generate_data_key, False),
+            (12.0, self._ec2_describe, False),
+            (5.0, self._iam_read, True),
+            (6.0, self._lambda_invoke, False),
+            (4.0, self._logs_call, False),
+            (5.0, self._ssm_call, False),
+            (0.4, self._console_login_with_mfa, True),
         ]
-        self._background_makers = [maker for _, maker in self._background]
-        self._background_cum_weights = list(itertools.accumulate(weight for weight, _ in self._background))
+        self._makers = {
+            in_global_region: (
+                [maker for _, maker, is_global in background if in_global_region or not is_global],
+                list(itertools.accumulate(w for w, _, is_global in background if in_global_region or not is_global)),
+            )
+            for in_global_region in (True, False)
+        }
 
     # ----------------------------------------------------------------- random pieces
     def _chars(self, alphabet: str, length: int) -> str:
@@ -582,7 +588,8 @@ class CloudTrailGenerator:
 
     def background_event(self, account: str, region: str, when: datetime) -> dict:
         """One ordinary event, drawn from a realistic mix of services and callers."""
-        maker = self.rng.choices(self._background_makers, cum_weights=self._background_cum_weights)[0]
+        makers, cum_weights = self._makers[region == GLOBAL_REGION]
+        maker = self.rng.choices(makers, cum_weights=cum_weights)[0]
         return maker(self.casts[account], region, when)
 
     # ----------------------------------------------------------------- attack events
@@ -722,17 +729,20 @@ class CloudTrailGenerator:
     ) -> list[FilePlan]:
         """Split `total_events` into files of about `events_per_file`, spread over accounts, regions and time."""
         streams = [(account, region) for account in self.accounts for region in regions]
-        slots = max(1, int(timedelta(hours=hours) / DELIVERY_WINDOW))
-        plans: list[FilePlan] = []
+        sizes: list[int] = []
         remaining = total_events
-        index = 0
         while remaining > 0:
-            count = min(remaining, self.rng.randint(events_per_file * 3 // 4, events_per_file * 5 // 4) or 1)
+            sizes.append(min(remaining, self.rng.randint(events_per_file * 3 // 4, events_per_file * 5 // 4) or 1))
+            remaining -= sizes[-1]
+        slots = max(1, int(timedelta(hours=hours) / DELIVERY_WINDOW))
+        files_per_stream = -(-len(sizes) // len(streams))
+        plans: list[FilePlan] = []
+        for index, count in enumerate(sizes):
             account, region = streams[index % len(streams)]
-            slot = (index // len(streams) * 7919 + index) % slots  # walk through the day, not in order
-            plans.append(FilePlan(account, region, start + slot * DELIVERY_WINDOW, count))
-            remaining -= count
-            index += 1
+            # each stream's files spread evenly over the span, with some jitter
+            slot = (index // len(streams)) * slots // files_per_stream
+            slot += self.rng.randrange(max(1, slots // files_per_stream))
+            plans.append(FilePlan(account, region, start + min(slot, slots - 1) * DELIVERY_WINDOW, count))
         return plans
 
     def file_records(self, plan: FilePlan) -> list[dict]:
