@@ -555,3 +555,53 @@ def test_index_reads_dict_keys_and_constants_only_read_through_safe_methods():
     )
     assert learn_constraints(source) == {"eventName": frozenset({"RunInstances", "CreateStack"})}
     assert learn_constraints(source.replace("FIELDS.get(", "FIELDS.pop(")) == {}
+
+
+def test_datamodel_specs_replace_the_built_in_model_for_their_log_types(tmp_path):
+    (tmp_path / "model.py").write_text("def get_actor(event):\n    return 'actor:' + event.deep_get('userIdentity', 'userName')\n")
+    (tmp_path / "model.yml").write_text(
+        yaml.safe_dump(
+            {
+                "AnalysisType": "datamodel",
+                "DataModelID": "Custom.CloudTrail",
+                "Filename": "model.py",
+                "Enabled": True,
+                "LogTypes": ["AWS.CloudTrail"],
+                "Mappings": [
+                    {"Name": "source_ip", "Path": "$.sourceIPAddress"},
+                    {"Name": "mfa", "Path": "additionalEventData.MFAUsed"},
+                    {"Name": "actor_user", "Method": "get_actor"},
+                ],
+            }
+        )
+    )
+    write_rule(tmp_path, "udm_user", "def rule(event):\n    return event.udm('mfa') == 'No' and event.udm('actor_user') == 'actor:alice'\n")
+    engine = engine_for(tmp_path)
+    assert [m.rule_id for m in engine.evaluate(SIGNIN).matches] == ["udm_user"]
+    event = engine.event(SIGNIN)
+    assert event.udm("source_ip") == "198.51.100.23"
+    assert event.udm("user_agent") is None  # the custom model replaces the built-in one
+
+
+def test_global_helper_specs_in_rule_folders_become_importable(tmp_path):
+    (tmp_path / "acme_globals.py").write_text("WATCHED_IPS = {'198.51.100.23'}\n")
+    (tmp_path / "acme_globals.yml").write_text(
+        yaml.safe_dump({"AnalysisType": "global", "GlobalID": "acme_globals", "Filename": "acme_globals.py"})
+    )
+    write_rule(tmp_path, "watched_ip", "from acme_globals import WATCHED_IPS\n\ndef rule(event):\n    return event.udm('source_ip') in WATCHED_IPS\n")
+    assert [m.rule_id for m in engine_for(tmp_path).evaluate(SIGNIN).matches] == ["watched_ip"]
+
+
+def test_datamodel_paths_beyond_dotted_keys_are_refused(tmp_path):
+    (tmp_path / "model.yml").write_text(
+        yaml.safe_dump(
+            {
+                "AnalysisType": "datamodel",
+                "DataModelID": "Custom.CloudTrail",
+                "LogTypes": ["AWS.CloudTrail"],
+                "Mappings": [{"Name": "first_ip", "Path": "$.p_any_ip_addresses[0]"}],
+            }
+        )
+    )
+    with pytest.raises(RuleLoadError, match="only dotted paths"):
+        load_rule_bundle([str(tmp_path)])

@@ -268,15 +268,12 @@ class PantherEvent(ImmutableCaseInsensitiveDict):
         """A standard field (e.g. "source_ip") by the data model of this event's log type.
 
         With more than one key, the first names the standard field and the rest walk
-        into its value. Names the data model does not map fall back to the record's
-        own `p_udm` object when present, else `default`.
+        into its value. Names the data model does not map give `default`.
         """
         if not keys:
             raise TypeError("udm() needs the name of a standard field")
         name, rest = keys[0], keys[1:]
         value = self._udm(self, name) if self._udm is not None else None
-        if value is None:
-            value = deep_get(self, "p_udm", name)
         if value is None:
             return default
         if rest:

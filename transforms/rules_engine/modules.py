@@ -82,9 +82,9 @@ def install_helpers(helpers: Sequence[HelperSource]) -> None:
             sys.meta_path.insert(0, _IMPORTER)
 
 
-def rule_module_name(rule_id: str) -> str:
-    """A valid, recognisable module name for a rule."""
-    return "iota_rule_" + re.sub(r"\W", "_", rule_id)
+def module_name(kind: str, identifier: str) -> str:
+    """A valid, recognisable module name for a rule or data model, e.g. iota_rule_AWS_Console_RootLogin."""
+    return f"iota_{kind}_" + re.sub(r"\W", "_", identifier)
 
 
 def load_module(name: str, python: str, path: str) -> types.ModuleType:
