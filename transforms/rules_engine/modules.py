@@ -64,16 +64,13 @@ def install_helpers(helpers: Sequence[HelperSource]) -> None:
     """Make `helpers` importable; forget previously imported versions whose text changed."""
     with _LOCK:
         wanted = {helper.module: helper for helper in helpers}
-        for name, old in list(_IMPORTER.sources.items()):
-            new = wanted.get(name)
-            if new is None or new.python != old.python:
+        for name, old in _IMPORTER.sources.items():
+            if wanted.get(name) != old:  # dropped or changed since the last bundle
                 sys.modules.pop(name, None)
-        for name, new in wanted.items():
-            old_module = sys.modules.get(name)
-            if name not in _IMPORTER.sources and old_module is not None and getattr(
-                old_module, "__file__", None
-            ) != new.path:
-                sys.modules.pop(name, None)
+        for name in wanted:
+            loaded = sys.modules.get(name)
+            if loaded is not None and getattr(loaded, "__loader__", None) is not _IMPORTER:
+                sys.modules.pop(name, None)  # imported from elsewhere (e.g. an installed panther_core): ours wins
         _IMPORTER.sources = wanted
         _IMPORTER.packages = {
             ".".join(name.split(".")[:depth]) for name in wanted for depth in range(1, name.count(".") + 1)
