@@ -1,13 +1,16 @@
 from iota_cloudtrail_helpers import account, actor, context
 
 ENUMERATION_PREFIXES = ("List", "Describe", "Get")
+# Long-lived credentials: the ones most often stolen, and rarely the identity of a busy
+# workload (workloads run as roles, whose steady Describe/Get traffic would flood dedup).
+KEY_HOLDERS = {"IAMUser", "Root"}
 
 
 def rule(event):
     if event.get("readOnly") is not True or not event.get("eventName", "").startswith(ENUMERATION_PREFIXES):
         return False
-    # Console page loads ("AWS Internal") and AWS services reading on your behalf are not reconnaissance.
-    return event.get("userAgent") != "AWS Internal" and event.deep_get("userIdentity", "type") != "AWSService"
+    # Console page loads ("AWS Internal") are a person browsing, not a sweep.
+    return event.deep_get("userIdentity", "type") in KEY_HOLDERS and event.get("userAgent") != "AWS Internal"
 
 
 def unique(event):
