@@ -6,6 +6,7 @@ event-timestamped matches for dedup and into dead letters for rule errors.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Iterator
 
 import apache_beam as beam
@@ -15,7 +16,7 @@ from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
 from transforms.dead_letters import DEAD_LETTER_TAG, dead_letter
-from transforms.dedup import dedup_key, event_time_micros
+from transforms.dedup import dedup_key, match_ref
 from transforms.normalize import EventBatch
 from transforms.rules_engine import RuleBundle, RuleEngine, RuleError, RuleMatch
 
@@ -58,14 +59,18 @@ class _DetectFn(beam.DoFn):
 
     def process(self, batch: EventBatch) -> Iterator:
         errors = []
+        refs_by_key: dict[str, list[tuple]] = defaultdict(list)
         for record in batch.records:
             result = self._engine.evaluate(record)
             for match in result.matches:
                 document = match_document(match, record)
-                self._matches.inc()
-                yield TimestampedValue((dedup_key(document), document), Timestamp(micros=event_time_micros(document)))
+                refs_by_key[dedup_key(document)].append(match_ref(document))
             errors += [rule_error_document(error, record) for error in result.errors]
         self._events.inc(len(batch.records))
+        for key, refs in refs_by_key.items():
+            self._matches.inc(len(refs))
+            refs.sort()
+            yield TimestampedValue((key, refs), Timestamp(micros=refs[0][0]))
         if errors:
             self._errors.inc(len(errors))
             summary = f"{len(errors)} rule error(s): " + ", ".join(sorted({e['rule_id'] for e in errors}))
@@ -75,7 +80,12 @@ class _DetectFn(beam.DoFn):
 
 
 class Detect(beam.PTransform):
-    """EventBatch -> (dedup key, match) at event time; rule errors -> dead letters."""
+    """EventBatch -> (dedup key, its match refs in the batch) at the earliest match's event time.
+
+    Threshold rules can match a large share of all events; one element per key and batch
+    instead of one per match keeps the shuffle into dedup (and its state) small.
+    Rule errors -> dead letters.
+    """
 
     def __init__(self, bundle: RuleBundle):
         super().__init__()
