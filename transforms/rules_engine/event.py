@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Iterator
 
 _MISSING = object()
+_new_object = object.__new__
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 # Lower-cased key -> original key, shared by every mapping with the same keys: CloudTrail
 # records repeat a few key layouts, so folding is paid once per layout, not per event.
@@ -24,7 +25,11 @@ def wrap(value: Any) -> Any:
     kind = type(value)
     if kind in _PLAIN:
         return value
-    if kind is dict or isinstance(value, dict):
+    if kind is dict:
+        view = _new_object(ImmutableCaseInsensitiveDict)
+        view._data = value
+        return view
+    if isinstance(value, dict):
         return ImmutableCaseInsensitiveDict(value)
     if kind is list or isinstance(value, list):
         return ImmutableList(value)
@@ -43,6 +48,14 @@ def _folded(data: dict) -> dict[str, str]:
             _FOLDED_LAYOUTS.clear()
         _FOLDED_LAYOUTS[layout] = folded
     return folded
+
+
+def _fold(data: Mapping, key: str) -> Any:
+    """The value under some other casing of `key` in the dict `data`, or _MISSING."""
+    original = _folded(data).get(key.casefold(), _MISSING)
+    if original is _MISSING:
+        return _MISSING
+    return data[original]
 
 
 def unwrap(value: Any) -> Any:
@@ -102,33 +115,41 @@ class ImmutableCaseInsensitiveDict(Mapping):
             data = {}
         self._data = data if isinstance(data, dict) else dict(data)
 
-    def _fold(self, key: str) -> Any:
-        original = _folded(self._data).get(key.casefold(), _MISSING)
-        if original is _MISSING:
-            return _MISSING
-        return self._data[original]
-
     def _lookup(self, key: Any) -> Any:
         try:
             return self._data[key]
         except KeyError:
             if isinstance(key, str):
-                return self._fold(key)
+                return _fold(self._data, key)
             return _MISSING
         except TypeError:
             return _MISSING
 
+    # get and __getitem__ inline _lookup and wrap's plain-value case: they run for
+    # nearly every field a rule reads.
     def __getitem__(self, key: Any) -> Any:
-        value = self._lookup(key)
+        try:
+            value = self._data[key]
+        except KeyError:
+            value = _fold(self._data, key) if isinstance(key, str) else _MISSING
+        except TypeError:
+            value = _MISSING
         if value is _MISSING:
             raise KeyError(key)
-        return wrap(value)
+        return value if type(value) in _PLAIN else wrap(value)
 
     def get(self, key: Any, default: Any = None) -> Any:
-        value = self._lookup(key)
-        if value is _MISSING:
+        try:
+            value = self._data[key]
+        except KeyError:
+            if not isinstance(key, str):
+                return default
+            value = _fold(self._data, key)
+            if value is _MISSING:
+                return default
+        except TypeError:
             return default
-        return wrap(value)
+        return value if type(value) in _PLAIN else wrap(value)
 
     def __contains__(self, key: Any) -> bool:
         return self._lookup(key) is not _MISSING
@@ -162,7 +183,7 @@ class ImmutableCaseInsensitiveDict(Mapping):
 
     def deep_get(self, *keys: Any, default: Any = None) -> Any:
         """The value at a nested path, or `default` when any step is missing or None."""
-        return deep_get(self, *keys, default=default)
+        return _follow(self, keys, default)
 
     def deep_walk(self, *keys: Any, default: Any = None, return_val: str = "all") -> Any:
         """The values at a nested path, fanning out over lists on the way."""
@@ -202,12 +223,26 @@ def deep_get(container: Any, *keys: Any, default: Any = None) -> Any:
     A None at the end counts as missing, as CloudTrail writes null for absent parts
     (e.g. `requestParameters: null`), and a rule asking for a default wants it then.
     """
-    value = container
+    return _follow(container, keys, default)
+
+
+def _follow(value: Any, keys: tuple, default: Any) -> Any:
+    """deep_get's walk, with the steps through plain dicts and event views done in place."""
     for key in keys:
-        value = _step(value, key)
+        kind = type(value)
+        if kind is dict or kind in _VIEW_TYPES:
+            data = value if kind is dict else value._data
+            try:
+                value = data[key]
+            except KeyError:
+                value = _fold(data, key) if isinstance(key, str) else _MISSING
+            except TypeError:
+                value = _MISSING
+        else:
+            value = _step(value, key)
         if value is _MISSING or value is None:
             return default
-    return wrap(value)
+    return value if type(value) in _PLAIN else wrap(value)
 
 
 def deep_walk(container: Any, *keys: Any, default: Any = None, return_val: str = "all") -> Any:

@@ -14,6 +14,8 @@ import types
 from collections.abc import Mapping
 from typing import Any, Callable
 
+import orjson
+
 from transforms.rules_engine.bundle import SEVERITIES, RuleSource
 from transforms.rules_engine.event import PantherEvent, json_default
 from transforms.rules_engine.results import RuleError, RuleMatch
@@ -23,6 +25,12 @@ MAX_ALERT_CONTEXT_BYTES = 200 * 1024
 TRUNCATED_SUFFIX = "... (truncated)"
 DEFAULT_DEDUP_PERIOD_MINUTES = 60
 DEFAULT_THRESHOLD = 1
+# json.dumps(value, default=json_default) without building an encoder per call.
+_ENCODER = json.JSONEncoder(default=json_default)
+# Integers of 19+ digits may not fit orjson's 64 bits; fewer digits always do. Found by
+# turning digits into "0" and everything else into " " (several times faster than a regex).
+_DIGITS_ONLY = bytes(ord("0") if byte in b"0123456789" else ord(" ") for byte in range(256))
+_LONG_DIGIT_RUN = b"0" * 19
 OPTIONAL_FUNCTIONS = (
     "title",
     "dedup",
@@ -92,8 +100,13 @@ class Rule:
         return f"Rule({self.rule_id!r})"
 
     def function(self, name: str) -> Callable[[Any], Any] | None:
-        """The module's optional function `name`, looked up each call so test mocks apply."""
-        value = getattr(self.module, name, None)
+        """The module's optional function `name`, looked up each call so test mocks apply.
+
+        Read from the module's namespace: getattr would raise and catch an AttributeError
+        for each of the optional functions a rule leaves out, on every match.
+        """
+        namespace = self.module.__dict__
+        value = namespace.get(name) if "__getattr__" not in namespace else getattr(self.module, name, None)
         return value if callable(value) else None
 
     def fires(self, event: PantherEvent) -> tuple[bool, RuleError | None]:
@@ -164,12 +177,26 @@ def _alert_context(value: Any) -> dict:
     if not isinstance(value, Mapping):
         raise _Unusable(f"alert_context() returned {type(value).__name__}, expected a mapping")
     try:
-        text = json.dumps(value, default=json_default)
+        text = _ENCODER.encode(value)
     except (TypeError, ValueError) as error:
         raise _Unusable(f"alert_context() is not JSON-serialisable: {error}") from None
-    if len(text.encode("utf-8")) > MAX_ALERT_CONTEXT_BYTES:
-        size = len(text.encode("utf-8"))
+    size = len(text)  # the encoder escapes all non-ASCII: one byte per character
+    if size > MAX_ALERT_CONTEXT_BYTES:
         raise _Unusable(f"alert_context() is {size} bytes, over the {MAX_ALERT_CONTEXT_BYTES}-byte limit")
+    return _parse_ascii_json(text)
+
+
+def _parse_ascii_json(text: str) -> Any:
+    """json.loads(text) for ASCII `text`, by orjson where that gives the same value (3x faster).
+
+    orjson refuses NaN/Infinity and lone surrogates (json.loads takes them) and reads
+    integers beyond 64 bits as floats, so text with those goes to json.loads.
+    """
+    if _LONG_DIGIT_RUN not in text.encode("ascii").translate(_DIGITS_ONLY):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
     return json.loads(text)
 
 
