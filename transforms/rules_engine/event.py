@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Iterator
 
-_MISSING = object()
+MISSING = object()  # a lookup found nothing (None is a value)
 _new_object = object.__new__
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 # Lower-cased key -> original key, shared by every mapping with the same keys: CloudTrail
@@ -50,11 +50,11 @@ def _folded(data: dict) -> dict[str, str]:
     return folded
 
 
-def _fold(data: Mapping, key: str) -> Any:
-    """The value under some other casing of `key` in the dict `data`, or _MISSING."""
-    original = _folded(data).get(key.casefold(), _MISSING)
-    if original is _MISSING:
-        return _MISSING
+def fold(data: Mapping, key: str) -> Any:
+    """The value under some other casing of `key` in the dict `data`, or MISSING."""
+    original = _folded(data).get(key.casefold(), MISSING)
+    if original is MISSING:
+        return MISSING
     return data[original]
 
 
@@ -120,10 +120,10 @@ class ImmutableCaseInsensitiveDict(Mapping):
             return self._data[key]
         except KeyError:
             if isinstance(key, str):
-                return _fold(self._data, key)
-            return _MISSING
+                return fold(self._data, key)
+            return MISSING
         except TypeError:
-            return _MISSING
+            return MISSING
 
     # get and __getitem__ inline _lookup and wrap's plain-value case: they run for
     # nearly every field a rule reads.
@@ -131,10 +131,10 @@ class ImmutableCaseInsensitiveDict(Mapping):
         try:
             value = self._data[key]
         except KeyError:
-            value = _fold(self._data, key) if isinstance(key, str) else _MISSING
+            value = fold(self._data, key) if isinstance(key, str) else MISSING
         except TypeError:
-            value = _MISSING
-        if value is _MISSING:
+            value = MISSING
+        if value is MISSING:
             raise KeyError(key)
         return value if type(value) in _PLAIN else wrap(value)
 
@@ -144,15 +144,15 @@ class ImmutableCaseInsensitiveDict(Mapping):
         except KeyError:
             if not isinstance(key, str):
                 return default
-            value = _fold(self._data, key)
-            if value is _MISSING:
+            value = fold(self._data, key)
+            if value is MISSING:
                 return default
         except TypeError:
             return default
         return value if type(value) in _PLAIN else wrap(value)
 
     def __contains__(self, key: Any) -> bool:
-        return self._lookup(key) is not _MISSING
+        return self._lookup(key) is not MISSING
 
     def __len__(self) -> int:
         return len(self._data)
@@ -206,15 +206,15 @@ def _step(container: Any, key: Any) -> Any:
             for original, value in container.items():
                 if isinstance(original, str) and original.casefold() == key.casefold():
                     return value
-        return _MISSING
+        return MISSING
     if isinstance(container, ImmutableList):
         container = container._data
     if isinstance(container, (list, tuple)) and isinstance(key, int):
         try:
             return container[key]
         except IndexError:
-            return _MISSING
-    return _MISSING
+            return MISSING
+    return MISSING
 
 
 def deep_get(container: Any, *keys: Any, default: Any = None) -> Any:
@@ -235,12 +235,12 @@ def _follow(value: Any, keys: tuple, default: Any) -> Any:
             try:
                 value = data[key]
             except KeyError:
-                value = _fold(data, key) if isinstance(key, str) else _MISSING
+                value = fold(data, key) if isinstance(key, str) else MISSING
             except TypeError:
-                value = _MISSING
+                value = MISSING
         else:
             value = _step(value, key)
-        if value is _MISSING or value is None:
+        if value is MISSING or value is None:
             return default
     return value if type(value) in _PLAIN else wrap(value)
 
@@ -268,7 +268,7 @@ def deep_walk(container: Any, *keys: Any, default: Any = None, return_val: str =
             found.append(node)
             return
         nxt = _step(node, keys[depth])
-        if nxt is not _MISSING:
+        if nxt is not MISSING:
             walk(nxt, depth + 1)
 
     walk(container, 0)
