@@ -372,12 +372,23 @@ class RuleIndex:
         self._cache: dict[tuple, list] = {}
 
     def candidates(self, record: Mapping) -> list:
-        offers = [record.get("p_log_type")]
+        get = record.get
+        offers = [get("p_log_type")]
         for field in self._name_fields:
-            value = record.get(field)
+            value = get(field)
             offers.append(value if isinstance(value, str) else _ANY)
+        plain = type(record) is dict
         for path in self._value_paths:
-            offers.append(_offered_value(record, path))
+            if plain and len(path) == 1:  # _offered_value's first step, inline: most paths are one key
+                value = get(path[0], MISSING)
+                if value is MISSING:
+                    value = fold(record, path[0])
+                if value is MISSING or value is None:
+                    offers.append(None)
+                else:
+                    offers.append(value if type(value) is str or type(value) is bool else _ANY)
+            else:
+                offers.append(_offered_value(record, path))
         key = tuple(offers)
         try:
             return self._cache[key]

@@ -9,6 +9,7 @@ returns the wrong type yields its fallback value and a RuleError; the alert stan
 from __future__ import annotations
 
 import json
+import math
 import traceback
 import types
 from collections.abc import Mapping
@@ -17,7 +18,7 @@ from typing import Any, Callable
 import orjson
 
 from transforms.rules_engine.bundle import SEVERITIES, RuleSource
-from transforms.rules_engine.event import PantherEvent, json_default
+from transforms.rules_engine.event import ImmutableCaseInsensitiveDict, ImmutableList, PantherEvent, json_default
 from transforms.rules_engine.results import RuleError, RuleMatch
 
 MAX_STRING_LENGTH = 1000
@@ -25,12 +26,9 @@ MAX_ALERT_CONTEXT_BYTES = 200 * 1024
 TRUNCATED_SUFFIX = "... (truncated)"
 DEFAULT_DEDUP_PERIOD_MINUTES = 60
 DEFAULT_THRESHOLD = 1
-# json.dumps(value, default=json_default) without building an encoder per call.
-_ENCODER = json.JSONEncoder(default=json_default)
-# Integers of 19+ digits may not fit orjson's 64 bits; fewer digits always do. Found by
-# turning digits into "0" and everything else into " " (several times faster than a regex).
-_DIGITS_ONLY = bytes(ord("0") if byte in b"0123456789" else ord(" ") for byte in range(256))
-_LONG_DIGIT_RUN = b"0" * 19
+_SCALARS = frozenset({str, int, bool, type(None)})
+_EVENT_VIEWS = frozenset({ImmutableCaseInsensitiveDict, ImmutableList, PantherEvent})
+_MAX_PLAIN_DEPTH = 64
 OPTIONAL_FUNCTIONS = (
     "title",
     "dedup",
@@ -94,7 +92,7 @@ class Rule:
         rule_function = getattr(module, "rule", None)
         if not callable(rule_function):
             raise TypeError(f"{source.python_path} defines no rule(event) function")
-        self._rule: Callable[[Any], Any] = rule_function
+        self.rule_function: Callable[[Any], Any] = rule_function
 
     def __repr__(self) -> str:
         return f"Rule({self.rule_id!r})"
@@ -112,20 +110,29 @@ class Rule:
     def fires(self, event: PantherEvent) -> tuple[bool, RuleError | None]:
         """Run rule(event); a fault or a non-bool result is an error and no match."""
         try:
-            result = self._rule(event)
-            if not isinstance(result, bool):
-                raise _Unusable(f"rule() returned {type(result).__name__} {result!r:.80}, expected bool")
+            result = self.rule_function(event)
         except Exception as error:  # noqa: BLE001 - any rule fault is isolated
             return False, rule_error(self.rule_id, "rule", error)
-        return result, None
+        if result is True or result is False:
+            return result, None
+        return False, self.non_bool_error(result)
+
+    def non_bool_error(self, result: Any) -> RuleError:
+        """The error for a rule() that returned something other than a bool (or one whose repr raised)."""
+        try:
+            raise _Unusable(f"rule() returned {type(result).__name__} {result!r:.80}, expected bool")
+        except Exception as error:  # noqa: BLE001 - a raising __repr__ is the rule's fault too
+            return rule_error(self.rule_id, "rule", error)
 
     def match(self, event: PantherEvent, log_type: str) -> tuple[RuleMatch, list[RuleError]]:
         """The alert for an event the rule fired on, with every optional function's output normalised."""
         errors: list[RuleError] = []
+        namespace = self.module.__dict__
+        lookup = namespace.get if "__getattr__" not in namespace else self.function
 
         def call(name: str, check: Callable[[Any], Any], fallback: Any) -> Any:
-            func = self.function(name)
-            if func is None:
+            func = lookup(name)
+            if func is None or not callable(func):
                 return fallback
             try:
                 return check(func(event))
@@ -177,27 +184,55 @@ def _alert_context(value: Any) -> dict:
     if not isinstance(value, Mapping):
         raise _Unusable(f"alert_context() returned {type(value).__name__}, expected a mapping")
     try:
-        text = _ENCODER.encode(value)
+        copy = _plain_copy(value, 0)
+        # orjson's compact UTF-8 is at least a sixth of json.dumps' escaped ASCII.
+        if 6 * len(orjson.dumps(copy)) <= MAX_ALERT_CONTEXT_BYTES:
+            return copy
+    except (_NotPlain, orjson.JSONEncodeError):
+        pass
+    try:
+        text = json.dumps(value, default=json_default)
     except (TypeError, ValueError) as error:
         raise _Unusable(f"alert_context() is not JSON-serialisable: {error}") from None
-    size = len(text)  # the encoder escapes all non-ASCII: one byte per character
-    if size > MAX_ALERT_CONTEXT_BYTES:
+    if len(text.encode("utf-8")) > MAX_ALERT_CONTEXT_BYTES:
+        size = len(text.encode("utf-8"))
         raise _Unusable(f"alert_context() is {size} bytes, over the {MAX_ALERT_CONTEXT_BYTES}-byte limit")
-    return _parse_ascii_json(text)
-
-
-def _parse_ascii_json(text: str) -> Any:
-    """json.loads(text) for ASCII `text`, by orjson where that gives the same value (3x faster).
-
-    orjson refuses NaN/Infinity and lone surrogates (json.loads takes them) and reads
-    integers beyond 64 bits as floats, so text with those goes to json.loads.
-    """
-    if _LONG_DIGIT_RUN not in text.encode("ascii").translate(_DIGITS_ONLY):
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
     return json.loads(text)
+
+
+class _NotPlain(Exception):
+    """The value holds something only the JSON round trip normalises exactly."""
+
+
+def _plain_copy(value: Any, depth: int) -> Any:
+    """json.loads(json.dumps(value, default=json_default)) for plain JSON shapes, without the text.
+
+    Taken for dicts with str keys, lists, tuples, event views, str, int, bool, None and
+    finite floats, where the round trip is a deep copy with tuples turned into lists;
+    anything else (sets, NaN, subclasses, non-str keys, deep nesting) raises _NotPlain.
+    """
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is float:
+        if math.isfinite(value):
+            return value
+        raise _NotPlain()
+    if depth == _MAX_PLAIN_DEPTH:
+        raise _NotPlain()
+    if kind in _EVENT_VIEWS:
+        value = value._data
+        kind = type(value)
+    if kind is dict:
+        copy = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain()
+            copy[key] = item if type(item) in _SCALARS else _plain_copy(item, depth + 1)
+        return copy
+    if kind is list or kind is tuple:
+        return [item if type(item) in _SCALARS else _plain_copy(item, depth + 1) for item in value]
+    raise _NotPlain()
 
 
 def _destinations(value: Any) -> list[str]:
