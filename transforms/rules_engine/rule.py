@@ -93,6 +93,18 @@ class Rule:
         if not callable(rule_function):
             raise TypeError(f"{source.python_path} defines no rule(event) function")
         self.rule_function: Callable[[Any], Any] = rule_function
+        # The optional functions in the order match() has always called them, with their checks.
+        self._output_checks: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+            ("title", _string),
+            ("dedup", _string),
+            ("severity", self._severity),
+            ("alert_context", _alert_context),
+            ("unique", _string),
+            ("description", _string),
+            ("runbook", _string),
+            ("reference", _string),
+            ("destinations", _destinations),
+        )
 
     def __repr__(self) -> str:
         return f"Rule({self.rule_id!r})"
@@ -127,40 +139,37 @@ class Rule:
     def match(self, event: PantherEvent, log_type: str) -> tuple[RuleMatch, list[RuleError]]:
         """The alert for an event the rule fired on, with every optional function's output normalised."""
         errors: list[RuleError] = []
+        outputs: dict[str, Any] = {}  # name -> checked output of each function that ran cleanly
         namespace = self.module.__dict__
         lookup = namespace.get if "__getattr__" not in namespace else self.function
-
-        def call(name: str, check: Callable[[Any], Any], fallback: Any) -> Any:
+        for name, check in self._output_checks:
             func = lookup(name)
             if func is None or not callable(func):
-                return fallback
+                continue
             try:
-                return check(func(event))
+                outputs[name] = check(func(event))
             except Exception as error:  # noqa: BLE001 - fallback value, error recorded
                 errors.append(rule_error(self.rule_id, name, error))
-                return fallback
 
         default_title = self.display_name or self.rule_id
-        title = call("title", _string, default_title) or default_title
-        dedup = call("dedup", _string, title) or title
-        severity = call("severity", self._severity, self.severity)
-        alert_context = call("alert_context", _alert_context, None)
+        title = outputs.get("title") or default_title
+        alert_context = outputs.get("alert_context")
         if alert_context is None:
             failed = [e.message for e in errors if e.function == "alert_context"]
             alert_context = {"_error": failed[0]} if failed else {}
         match = RuleMatch(
             rule_id=self.rule_id,
             title=title,
-            dedup=dedup,
-            severity=severity,
+            dedup=outputs.get("dedup") or title,
+            severity=outputs.get("severity", self.severity),
             dedup_period_minutes=self.dedup_period_minutes,
             threshold=self.threshold,
-            unique=call("unique", _string, None),
+            unique=outputs.get("unique"),
             alert_context=alert_context,
-            description=call("description", _string, self.description),
-            runbook=call("runbook", _string, self.runbook),
-            reference=call("reference", _string, self.reference),
-            destinations=call("destinations", _destinations, None),
+            description=outputs.get("description", self.description),
+            runbook=outputs.get("runbook", self.runbook),
+            reference=outputs.get("reference", self.reference),
+            destinations=outputs.get("destinations"),
             log_type=log_type,
         )
         return match, errors
