@@ -110,8 +110,8 @@ def test_rewriting_the_same_source_replaces_its_file(tmp_path):
     assert len(files) == 1 and not list(tmp_path.rglob("*.inprogress"))
 
 
-def test_column_at_a_time_conversion_matches_the_field_by_field_path():
-    from transforms.lake import _arrow_table, shaped_columns
+def test_batch_conversion_matches_the_field_by_field_path():
+    from transforms.lake import _table_from_cells, shape_row
 
     plain = describe_instances("2025-01-01T12:00:00Z", "e1")
     odd = stop_logging("2025-01-01T12:01:00Z", "e2")
@@ -123,7 +123,7 @@ def test_column_at_a_time_conversion_matches_the_field_by_field_path():
     mistyped["eventVersion"] = 1.08
     for batch in ([plain, odd, federated], [plain, mistyped]):
         rows = normalise(batch).records
-        assert to_table(rows).equals(_arrow_table(shaped_columns(rows)))
+        assert to_table(rows).equals(_table_from_cells([shape_row(row) for row in rows]))
 
 
 def test_progress_is_logged_with_objects_events_and_rate(caplog):
