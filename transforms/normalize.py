@@ -23,7 +23,7 @@ from apache_beam.metrics import Metrics
 
 from transforms.dead_letters import DEAD_LETTER_TAG, dead_letter
 from transforms.objects import ObjectRef
-from transforms.timeutil import TimeRange, iso_utc, parse_event_time
+from transforms.timeutil import iso_utc, parse_event_time
 
 LOG_TYPE = "AWS.CloudTrail"
 _FREE_FORM = ("requestParameters", "responseElements", "additionalEventData", "serviceEventDetails")
@@ -131,24 +131,18 @@ def indicators(record: dict) -> dict[str, list[str]]:
 class NormalisedObject(NamedTuple):
     records: list[dict]
     rejected: list[dict]
-    out_of_range: int
 
 
-def normalise_records(source: str, records: list[dict], parse_time: datetime, time_range: TimeRange) -> NormalisedObject:
+def normalise_records(source: str, records: list[dict], parse_time: datetime) -> NormalisedObject:
     """Add the p_ fields; records without a usable eventTime are rejected, not guessed."""
     parse_time_text = iso_utc(parse_time)
     kept: list[dict] = []
     rejected: list[dict] = []
-    out_of_range = 0
-    check_range = not time_range.unbounded
     for index, record in enumerate(records):
         raw_time = record.get("eventTime")
         moment = parse_event_time(raw_time)
         if moment is None:
             rejected.append({"item": index, "error": "missing or invalid eventTime", "value": record})
-            continue
-        if check_range and not time_range.contains(moment):
-            out_of_range += 1
             continue
         row = dict(record)
         row["p_log_type"] = LOG_TYPE
@@ -158,7 +152,7 @@ def normalise_records(source: str, records: list[dict], parse_time: datetime, ti
         row["p_source_file"] = source
         row.update(indicators(record))
         kept.append(row)
-    return NormalisedObject(kept, rejected, out_of_range)
+    return NormalisedObject(kept, rejected)
 
 
 def chunked(source: str, records: list[dict], size: int = CHUNK_EVENTS) -> Iterator[EventBatch]:
@@ -187,11 +181,9 @@ class ProgressLog:
 
 
 class _NormaliseFn(beam.DoFn):
-    def __init__(self, time_range: TimeRange):
-        self._time_range = time_range
+    def __init__(self):
         self._events = Metrics.counter("events", "normalised")
         self._rejected = Metrics.counter("events", "rejected")
-        self._out_of_range = Metrics.counter("events", "outside_time_range")
         self._progress = None
 
     def setup(self):
@@ -199,9 +191,8 @@ class _NormaliseFn(beam.DoFn):
 
     def process(self, element: tuple[ObjectRef, list[dict]]) -> Iterator:
         ref, records = element
-        result = normalise_records(ref.url, records, datetime.now(timezone.utc), self._time_range)
+        result = normalise_records(ref.url, records, datetime.now(timezone.utc))
         self._events.inc(len(result.records))
-        self._out_of_range.inc(result.out_of_range)
         self._progress.add(len(result.records))
         if result.rejected:
             self._rejected.inc(len(result.rejected))
@@ -213,11 +204,7 @@ class _NormaliseFn(beam.DoFn):
 class Normalise(beam.PTransform):
     """(ref, records) -> EventBatch of normalised records; unusable records -> dead letters."""
 
-    def __init__(self, time_range: TimeRange):
-        super().__init__()
-        self._time_range = time_range
-
     def expand(self, parsed):
-        return parsed | "Add p_ fields" >> beam.ParDo(_NormaliseFn(self._time_range)).with_outputs(
+        return parsed | "Add p_ fields" >> beam.ParDo(_NormaliseFn()).with_outputs(
             DEAD_LETTER_TAG, main="events"
         )
