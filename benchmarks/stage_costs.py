@@ -27,7 +27,6 @@ from transforms.normalize import indicators, normalise_records
 from transforms.parse import parse_object
 from transforms.read import DEFAULT_MAX_OBJECT_BYTES, read_object
 from transforms.rules_engine import RuleEngine, load_rule_bundle
-from transforms.timeutil import TimeRange
 from transforms.worker import tune_garbage_collector
 
 T = TypeVar("T")
@@ -53,7 +52,7 @@ def stage_costs(files: list[Path]) -> tuple[int, dict[str, float]]:
         records = timed("parse: orjson + shape checks", lambda: parse_object(data).records)
         events += len(records)
         normalised = timed("normalise: all p_ fields", lambda: normalise_records(
-            url, records, datetime.now(timezone.utc), TimeRange()).records)
+            url, records, datetime.now(timezone.utc)).records)
         timed(INDICATORS_ALONE, lambda: [indicators(record) for record in records])
         tables = timed("lake: to_table", lambda: [to_table(group) for group in by_partition(normalised).values()])
         timed("lake: parquet_bytes", lambda: [parquet_bytes(table) for table in tables])
