@@ -67,6 +67,31 @@ def unwrap(value: Any) -> Any:
     return value
 
 
+def deep_get(container: Any, *keys: Any, default: Any = None) -> Any:
+    """Follow `keys` through nested mappings (and integer list indexes); `default` if any step is missing.
+
+    A None at the end counts as missing, as CloudTrail writes null for absent parts
+    (e.g. `requestParameters: null`), and a rule asking for a default wants it then.
+    Steps through plain dicts and event views are taken here; others go through _step.
+    """
+    value = container
+    for key in keys:
+        kind = type(value)
+        if kind is dict or kind in _VIEW_TYPES:
+            data = value if kind is dict else value._data
+            try:
+                value = data[key]
+            except KeyError:
+                value = fold(data, key) if isinstance(key, str) else MISSING
+            except TypeError:
+                value = MISSING
+        else:
+            value = _step(value, key)
+        if value is MISSING or value is None:
+            return default
+    return value if type(value) in _PLAIN else wrap(value)
+
+
 class ImmutableList(Sequence):
     """A read-only list view; nested dicts and lists come back wrapped."""
 
@@ -181,9 +206,8 @@ class ImmutableCaseInsensitiveDict(Mapping):
         """A plain, mutable deep copy (the name Panther's event uses)."""
         return self.copy()
 
-    def deep_get(self, *keys: Any, default: Any = None) -> Any:
-        """The value at a nested path, or `default` when any step is missing or None."""
-        return _follow(self, keys, default)
+    # event.deep_get(*keys) is deep_get(event, *keys), without a second call: rules use it all the time.
+    deep_get = deep_get
 
     def deep_walk(self, *keys: Any, default: Any = None, return_val: str = "all") -> Any:
         """The values at a nested path, fanning out over lists on the way."""
@@ -215,34 +239,6 @@ def _step(container: Any, key: Any) -> Any:
         except IndexError:
             return MISSING
     return MISSING
-
-
-def deep_get(container: Any, *keys: Any, default: Any = None) -> Any:
-    """Follow `keys` through nested mappings (and integer list indexes); `default` if any step is missing.
-
-    A None at the end counts as missing, as CloudTrail writes null for absent parts
-    (e.g. `requestParameters: null`), and a rule asking for a default wants it then.
-    """
-    return _follow(container, keys, default)
-
-
-def _follow(value: Any, keys: tuple, default: Any) -> Any:
-    """deep_get's walk, with the steps through plain dicts and event views done in place."""
-    for key in keys:
-        kind = type(value)
-        if kind is dict or kind in _VIEW_TYPES:
-            data = value if kind is dict else value._data
-            try:
-                value = data[key]
-            except KeyError:
-                value = fold(data, key) if isinstance(key, str) else MISSING
-            except TypeError:
-                value = MISSING
-        else:
-            value = _step(value, key)
-        if value is MISSING or value is None:
-            return default
-    return value if type(value) in _PLAIN else wrap(value)
 
 
 def deep_walk(container: Any, *keys: Any, default: Any = None, return_val: str = "all") -> Any:
