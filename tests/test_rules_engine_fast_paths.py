@@ -1,8 +1,9 @@
 """The engine's fast paths give exactly what the plain paths give.
 
-Covers the value-field index (errorCode, userIdentity.type), the alert_context copy
-that skips the JSON round trip, the optional functions' fixed order, and the indexed
-engine against every rule on every record over generated traffic with odd records.
+Covers the value-field index's routing (errorCode, userIdentity.type; what it learns
+is tested in test_rules_engine), the indexed engine against every rule on every record
+over generated traffic with odd records, the alert_context copy that skips the JSON
+round trip, the optional functions' fixed order and the remembered is_public_ip.
 """
 from __future__ import annotations
 
@@ -15,50 +16,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from benchmarks.cloudtrail_gen import ATTACK_KINDS, CloudTrailGenerator
-from tests.test_rules_engine import SIGNIN, engine_for, write_rule
+from tests.test_rules_engine import SIGNIN, engine_for, evaluate_both, write_rule
 from transforms.rules_engine import BUNDLED_RULES_DIR, RuleEngine, load_rule_bundle
-from transforms.rules_engine.cache import InMemoryCacheStore, using_store
 from transforms.rules_engine.event import ImmutableList, PantherEvent, json_default
-from transforms.rules_engine.index import learn_constraints
 from transforms.rules_engine.rule import MAX_ALERT_CONTEXT_BYTES, _alert_context, _Unusable
 
 DENIED = 'DENIED = ("AccessDenied", "UnauthorizedOperation")\n\n'
-
-
-@pytest.mark.parametrize(
-    ("source", "expected"),
-    [
-        (DENIED + 'def rule(event):\n    return event.get("errorCode") in DENIED\n',
-         {"errorCode": {"AccessDenied", "UnauthorizedOperation"}}),
-        ('def rule(event):\n    return event.deep_get("userIdentity", "type") == "Root"\n',
-         {"userIdentity.type": {"Root"}}),
-        ('from panther_base_helpers import deep_get\n\ndef rule(event):\n'
-         '    if deep_get(event, "userIdentity", "type", default=None) not in ("IAMUser", "Root"):\n'
-         '        return False\n    return True\n',
-         {"userIdentity.type": {"IAMUser", "Root"}}),
-        ('def rule(event):\n    return event.get("errorCode") is None and event.get("x") == 1\n', {"errorCode": {None}}),
-    ],
-    ids=["errorcode-in-constant", "nested-identity-type", "helper-deep-get-guard", "is-none"],
-)
-def test_index_learns_value_field_constraints(source, expected):
-    assert learn_constraints(source) == {k: frozenset(v) for k, v in expected.items()}
-
-
-@pytest.mark.parametrize(
-    "source",
-    [
-        'def rule(event):\n    return event["errorCode"] == "AccessDenied"\n',
-        'def rule(event):\n    return event.get("errorCode", "AccessDenied") == "AccessDenied"\n',
-        'def rule(event):\n    return event.deep_get("userIdentity", "type", default="Root") == "Root"\n',
-        'def rule(event):\n    return event.get("userIdentity.type") == "Root"\n',
-        'def rule(event):\n    return event.get("readOnly") is True\n',
-        'def rule(event):\n    return event.get("errorCode") is not None\n',
-    ],
-    ids=["subscript-raises-when-absent", "default-given", "deep-get-default", "dotted-key", "not-a-value-field",
-         "complement"],
-)
-def test_index_ignores_value_reads_that_do_not_see_none_for_an_absent_field(source):
-    assert learn_constraints(source) == {}
 
 
 def test_value_fields_route_as_the_rule_reads_them(tmp_path):
@@ -122,18 +85,7 @@ def test_indexed_engine_equals_every_rule_on_every_record_over_generated_traffic
     records += [_odd(rng.choice(records), rng) for _ in range(1500)]
     for record in records:
         record["p_log_type"] = "AWS.CloudTrail"
-    fast_cache, slow_cache = InMemoryCacheStore(), InMemoryCacheStore()
-    matches = errors = 0
-    for record in records:
-        with using_store(fast_cache):
-            fast = indexed.evaluate(record)
-        with using_store(slow_cache):
-            slow = everything.evaluate(record)
-        assert fast.matches == slow.matches
-        assert [(e.rule_id, e.function, e.error_type, e.message) for e in fast.errors] == [
-            (e.rule_id, e.function, e.error_type, e.message) for e in slow.errors
-        ]
-        matches, errors = matches + len(fast.matches), errors + len(fast.errors)
+    matches, errors = evaluate_both(indexed, everything, records)
     assert matches > 100 and errors > 10  # the comparison saw both
 
 
