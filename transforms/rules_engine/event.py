@@ -292,7 +292,10 @@ class PantherEvent(ImmutableCaseInsensitiveDict):
     __slots__ = ("_udm",)
 
     def __init__(self, data: Mapping[str, Any], udm_resolver: UdmResolver | None = None):
-        super().__init__(data)
+        if type(data) is dict:  # every record the engine sees: skip the general conversion
+            self._data = data
+        else:
+            super().__init__(data)
         self._udm = udm_resolver
 
     def udm(self, *keys: Any, default: Any = None) -> Any:

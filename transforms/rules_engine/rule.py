@@ -157,7 +157,7 @@ class Rule:
         if alert_context is None:
             failed = [e.message for e in errors if e.function == "alert_context"]
             alert_context = {"_error": failed[0]} if failed else {}
-        match = RuleMatch(
+        match = RuleMatch.checked(
             rule_id=self.rule_id,
             title=title,
             dedup=outputs.get("dedup") or title,
