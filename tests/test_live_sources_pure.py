@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from transforms.live_watermark import held_watermark
-from transforms.s3_poll_source import SeenObjects, key_date, recent_day_prefixes
+from transforms.s3_poll_source import SeenObjects, recent_day_prefixes
 from transforms.sqs_source import InFlightMessages
 
 ACCOUNT_KEY = "AWSLogs/111122223333/CloudTrail/us-east-1/2025/01/15/111122223333_CloudTrail_us-east-1_20250115T1205Z_Xk3YtQpR8cVb2NwA.json.gz"
@@ -88,7 +88,3 @@ def test_seen_objects_forget_days_past_the_lookback_and_survive_json():
     assert len(restored) == 1
     assert restored.unseen([(ACCOUNT_KEY.replace("/15/", "/17/"), "etag-2")]) == []
 
-
-def test_key_date_reads_the_cloudtrail_layout():
-    assert key_date(ACCOUNT_KEY) == date(2025, 1, 15)
-    assert key_date("notes/readme.txt") is None

@@ -22,7 +22,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -39,12 +38,12 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 
 from transforms import live_stop
 from transforms.live_watermark import held_watermark, seconds_of
-from transforms.objects import ObjectRef
+from transforms.objects import ObjectRef, key_date, skip_reason
+from transforms.timeutil import TimeRange
 
 _LOG = logging.getLogger(__name__)
 _ENDLESS = 2**62
 _SKIPPED_FOLDERS = ("CloudTrail-Digest", "CloudTrail-Insight")
-_KEY_DATE = re.compile(r"/CloudTrail/[^/]+/(\d{4})/(\d{2})/(\d{2})/")
 _MAX_DEPTH = 4  # AWSLogs/ -> o-org/ -> account/ -> CloudTrail/
 
 
@@ -87,11 +86,6 @@ def _region_folders(list_folders: Callable[[str], list[str]], prefix: str, depth
             continue
         found.extend(_region_folders(list_folders, folder, depth + 1))
     return found
-
-
-def key_date(key: str) -> date | None:
-    match = _KEY_DATE.search("/" + key)
-    return date(int(match[1]), int(match[2]), int(match[3])) if match else None
 
 
 class SeenObjects:
@@ -229,7 +223,7 @@ class _PollS3(beam.DoFn):
         for prefix in prefixes:
             for item in self._list_objects(prefix):
                 key = item["Key"]
-                if key.endswith("/") or item["Size"] == 0:
+                if skip_reason(f"s3://{self._bucket}/{key}", item["Size"], TimeRange()):
                     continue
                 listing[key] = (item["ETag"].strip('"'), item["Size"], item["LastModified"].timestamp())
         self._listed.inc(len(listing))

@@ -60,11 +60,11 @@ from apache_beam.transforms.core import RestrictionProvider
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from transforms import live_stop
+from transforms.dead_letters import DEAD_LETTER_TAG, dead_letter
 from transforms.live_watermark import held_watermark, seconds_of
 from transforms.objects import ObjectRef
 from transforms.sqs_messages import parse_message
 
-DEAD_LETTERS = "dead_letters"
 _LOG = logging.getLogger(__name__)
 _RECEIVE_BATCH = 10  # the most SQS returns per ReceiveMessage call
 _ENDLESS = 2**62
@@ -247,7 +247,10 @@ class _PollSqs(beam.DoFn):
         contents = parse_message(message["MessageId"], message["Body"])
         if contents.dead_letter is not None:
             self._counters.dead_lettered.inc()
-            yield beam.pvalue.TaggedOutput(DEAD_LETTERS, contents.dead_letter)
+            letter = contents.dead_letter
+            source = f"{self._config.queue_url}#{letter.message_id}"
+            record = dead_letter("sqs", source, letter.error, len(letter.body), {"message_id": letter.message_id, "body": letter.body})
+            yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, record)
             return
         if contents.ignored is not None:
             self._counters.ignored.inc()
@@ -341,7 +344,7 @@ def _sent_at(message: dict) -> float:
 
 
 class ReadFromSqs(beam.PTransform):
-    """SQS queue of S3 notifications -> ObjectRefs (main) and dead letters (``dead_letters``)."""
+    """SQS queue of S3 notifications -> ObjectRefs (main) and dead-letter records (``dead_letters``)."""
 
     def __init__(self, config: SqsSourceConfig) -> None:
         super().__init__()
@@ -351,6 +354,6 @@ class ReadFromSqs(beam.PTransform):
         return (
             pbegin
             | "Queue" >> beam.Create([self._config.queue_url])
-            | "Poll" >> beam.ParDo(_PollSqs(self._config)).with_outputs(DEAD_LETTERS, main="objects")
+            | "Poll" >> beam.ParDo(_PollSqs(self._config)).with_outputs(DEAD_LETTER_TAG, main="objects")
         )
 
