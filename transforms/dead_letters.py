@@ -21,11 +21,12 @@ from transforms.timeutil import iso_utc
 DEAD_LETTER_TAG = "dead_letters"
 
 
-def dead_letter(stage: str, source: str, error: str, size: Optional[int] = None, detail: Any = None) -> dict:
-    """One inspectable failure: which stage, which input, what went wrong, and the evidence."""
+def dead_letter(stage: str, source: str, error: str, size: Optional[int] = None, detail: Any = None, part: int = 0) -> dict:
+    """One inspectable failure: which stage, which input (and part of it), what went wrong, the evidence."""
     return {
         "stage": stage,
         "source": source,
+        "part": part,
         "error": error,
         "size": size,
         "detail": detail,
@@ -35,7 +36,7 @@ def dead_letter(stage: str, source: str, error: str, size: Optional[int] = None,
 
 def dead_letter_path(lake: str, letter: dict) -> str:
     """Where a dead letter is written: stable for the same stage and source."""
-    digest = hashlib.sha1(f"{letter['stage']}\n{letter['source']}".encode()).hexdigest()[:24]
+    digest = hashlib.sha1(f"{letter['stage']}\n{letter['source']}\n{letter['part']}".encode()).hexdigest()[:24]
     return FileSystems.join(lake, "_errors", letter["stage"], f"{digest}.json")
 
 

@@ -33,7 +33,7 @@ _ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:(\d{12})?:[^\"\\\s,]+")
 # optionally with a /prefix: IPv4, IPv6 and CIDR values. Validated before use.
 _IP_VALUE = re.compile(r'[:\[,]"([0-9A-Fa-f]{0,4}[.:][0-9A-Fa-f.:]{1,44})(?:/\d{1,3})?"')
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("iota.progress")
 
 
 class EventBatch(NamedTuple):
@@ -162,7 +162,7 @@ class ProgressLog:
         if now - self._last >= self._interval:
             self._last = now
             rate = self.events / max(now - self._started, 1e-9)
-            log.warning("progress: %d objects, %d events, %.0f events/s", self.objects, self.events, rate)
+            log.info("progress: %d objects, %d events, %.0f events/s", self.objects, self.events, rate)
 
 
 class _NormaliseFn(beam.DoFn):

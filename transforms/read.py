@@ -10,7 +10,7 @@ import zlib
 from typing import BinaryIO, Iterator
 
 import apache_beam as beam
-from apache_beam.io.filesystemio import CompressionTypes
+from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
