@@ -10,6 +10,7 @@ from typing import Iterator
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from apache_beam.typehints import Any, Tuple
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
@@ -81,4 +82,6 @@ class Detect(beam.PTransform):
         self._bundle = bundle
 
     def expand(self, batches):
-        return batches | "Run rules" >> beam.ParDo(_DetectFn(self._bundle)).with_outputs(DEAD_LETTER_TAG, main="matches")
+        # Matches are keyed by a str, so dedup's state gets a deterministic key coder.
+        detect = beam.ParDo(_DetectFn(self._bundle)).with_output_types(Tuple[str, Any])
+        return batches | "Run rules" >> detect.with_outputs(DEAD_LETTER_TAG, main="matches")
