@@ -6,7 +6,7 @@ import logging
 import sys
 from typing import Optional
 
-from pipeline import backfill
+from pipeline import backfill, live
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     backfill.add_arguments(commands.add_parser("backfill", help="read an S3 prefix or folder into the lake and alerts"))
+    live.add_arguments(commands.add_parser("run", help="run live: stream new CloudTrail objects from SQS or S3 polling"))
     return parser
 
 
@@ -26,7 +27,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = build_parser()
     args, beam_args = parser.parse_known_args(argv)
     args.beam_args = beam_args
-    handlers = {"backfill": backfill.main}
+    handlers = {"backfill": backfill.main, "run": live.main}
     return handlers[args.command](args)
 
 

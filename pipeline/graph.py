@@ -45,7 +45,7 @@ class GraphConfig:
 class GraphOutputs(NamedTuple):
     lake_files: PCollection
     alerts: PCollection
-    dead_letter_files: PCollection
+    dead_letter_files: tuple[PCollection, ...]
 
 
 def analyse(object_refs: PCollection, config: GraphConfig) -> GraphOutputs:
@@ -63,10 +63,11 @@ def analyse(object_refs: PCollection, config: GraphConfig) -> GraphOutputs:
         | "Alerts" >> WriteAlertsJsonLines(config.alerts_file)
     )
 
-    dead_letter_files = (
-        [stage[DEAD_LETTER_TAG] for stage in (read, parsed, events, detected)]
-        | "Collect failures" >> beam.Flatten()
-        | "Dead letters" >> WriteDeadLetters(config.lake)
+    # One writer per stage rather than a Flatten: behind an unbounded source on the local
+    # runner a Flatten is a stage boundary that never runs while the source is live.
+    dead_letter_files = tuple(
+        stage[DEAD_LETTER_TAG] | f"Dead letters ({name})" >> WriteDeadLetters(config.lake)
+        for name, stage in (("read", read), ("parse", parsed), ("normalise", events), ("detect", detected))
     )
     return GraphOutputs(lake_files, alerts, dead_letter_files)
 

@@ -20,7 +20,8 @@ Two Beam shells feed matches to the same decision:
   the watermark hold) and closes windows with an event-time timer. The local runner fires
   timers early (DESIGN.md), so a window is only closed once the wall clock says the
   watermark could really have passed its end (end + lateness allowance); otherwise the timer
-  is set again.
+  is set again. When a live run is asked to stop (transforms.live_stop), open windows close
+  as the pipeline drains, so their updates are sent rather than lost with the state.
 With matches arriving in event-time order both shells emit identical documents.
 """
 from __future__ import annotations
@@ -37,6 +38,7 @@ from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.utils.timestamp import Timestamp
 
+from transforms import live_stop
 from transforms.timeutil import iso_utc, parse_event_time
 
 MAX_TRACKED_UNIQUES = 10_000
@@ -186,7 +188,6 @@ class _StreamingDedupFn(beam.DoFn):
 
     WINDOWS = ReadModifyWriteStateSpec("windows", PickleCoder())
     WINDOW_END = TimerSpec("window_end", TimeDomain.WATERMARK)
-    RECHECK = TimerSpec("recheck", TimeDomain.REAL_TIME)
 
     def __init__(self, lateness_allowance: timedelta):
         self._allowance_micros = int(lateness_allowance.total_seconds() * 1_000_000)
@@ -205,22 +206,21 @@ class _StreamingDedupFn(beam.DoFn):
 
     @on_timer(WINDOW_END)
     def on_window_end(self, windows_state=beam.DoFn.StateParam(WINDOWS),
-                      recheck=beam.DoFn.TimerParam(RECHECK)) -> Iterator[dict]:
-        yield from self._close_if_due(windows_state, recheck)
+                      window_end=beam.DoFn.TimerParam(WINDOW_END)) -> Iterator[dict]:
+        """Close the window once the clock says the watermark can have passed its end.
 
-    @on_timer(RECHECK)
-    def on_recheck(self, windows_state=beam.DoFn.StateParam(WINDOWS),
-                   recheck=beam.DoFn.TimerParam(RECHECK)) -> Iterator[dict]:
-        yield from self._close_if_due(windows_state, recheck)
-
-    def _close_if_due(self, windows_state, recheck) -> Iterator[dict]:
+        Re-checking with the same event-time timer rather than a processing-time one
+        keeps the DoFn runnable on the local FnApiRunner (DirectRunner falls back to a
+        runner without splittable DoFns, so without the live sources, when a DoFn has
+        a processing-time timer); that runner fires it again after every round.
+        """
         windows = AlertWindows(windows_state.read())
         if windows.current is None:
             return
         due_micros = windows.current["end"] + self._allowance_micros
         now_micros = int(time.time() * 1_000_000)
-        if now_micros < due_micros:
-            recheck.set(Timestamp(micros=due_micros))
+        if now_micros < due_micros and not live_stop.stop_requested():
+            window_end.set(Timestamp(micros=due_micros))
             return
         documents = windows.close()
         windows_state.write(windows.state())

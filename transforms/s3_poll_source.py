@@ -255,10 +255,10 @@ class _PollS3(beam.DoFn):
                 save_checkpoint(self._checkpoint, self._committed)
 
     def _should_stop(self) -> bool:
-        if live_stop.stop_requested():
-            return True
         idle_limit = self._config.stop_when_idle_seconds
-        return idle_limit is not None and time.time() - self._last_new_object_at >= idle_limit
+        if idle_limit is not None and time.time() - self._last_new_object_at >= idle_limit:
+            live_stop.request_stop()
+        return live_stop.stop_requested()
 
 
 class PollS3Prefix(beam.PTransform):
@@ -269,4 +269,9 @@ class PollS3Prefix(beam.PTransform):
         self._config = config
 
     def expand(self, pbegin):
-        return pbegin | "Prefix" >> beam.Create([self._config.root_url]) | "Poll" >> beam.ParDo(_PollS3(self._config))
+        return (
+            pbegin
+            | "Start" >> beam.Impulse()
+            | "Prefix" >> beam.Map(lambda _, url: url, self._config.root_url)
+            | "Poll" >> beam.ParDo(_PollS3(self._config))
+        )

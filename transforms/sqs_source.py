@@ -265,6 +265,8 @@ class _PollSqs(beam.DoFn):
         config = self._config
         received: list[dict] = []
         wait = config.wait_seconds
+        if config.stop_when_idle_seconds is not None:
+            wait = max(1, min(wait, int(config.stop_when_idle_seconds)))
         while len(received) < config.max_messages_per_poll:
             response = self._client.receive_message(
                 QueueUrl=config.queue_url,
@@ -328,14 +330,14 @@ class _PollSqs(beam.DoFn):
                 self._tally.add(extensions=len(done))
 
     def _should_stop(self) -> bool:
-        if live_stop.stop_requested():
-            return True
         idle_limit = self._config.stop_when_idle_seconds
-        return (
+        if (
             idle_limit is not None
             and len(self._in_flight) == 0
             and time.time() - self._last_message_at >= idle_limit
-        )
+        ):
+            live_stop.request_stop()
+        return live_stop.stop_requested()
 
 
 def _sent_at(message: dict) -> float:
@@ -353,7 +355,8 @@ class ReadFromSqs(beam.PTransform):
     def expand(self, pbegin):
         return (
             pbegin
-            | "Queue" >> beam.Create([self._config.queue_url])
+            | "Start" >> beam.Impulse()
+            | "Queue" >> beam.Map(lambda _, url: url, self._config.queue_url)
             | "Poll" >> beam.ParDo(_PollSqs(self._config)).with_outputs(DEAD_LETTER_TAG, main="objects")
         )
 

@@ -1,0 +1,77 @@
+"""Live mode end to end over HTTP: moto S3 -> SNS -> SQS (+DLQ), the streaming pipeline, the lake and alerts."""
+from __future__ import annotations
+
+import gzip
+import os
+import signal
+import time
+from datetime import datetime, timezone
+
+import boto3
+import pyarrow.dataset as ds
+import pytest
+
+from pipeline.cli import main as iota
+from tests.cloudtrail import describe_instances, log_file, root_console_login, stop_logging
+from tests.live_support import (RULES, alert_keys, in_background, join_checked, minutes_ago, put_log, queue_depth,
+                                read_alerts, s3_args, wait_for, wired)
+
+pytestmark = pytest.mark.e2e
+
+
+def lake_event_ids(lake) -> list[str]:
+    table = ds.dataset(str(lake / "aws_cloudtrail"), format="parquet", partitioning="hive").to_table()
+    return sorted(table.column("eventID").to_pylist())
+
+
+def error_files(lake, stage: str) -> list:
+    return sorted((lake / "_errors" / stage).glob("*.json"))
+
+
+def test_streams_notifications_into_the_lake_and_alerts_like_a_backfill_then_stops_on_sigterm(moto_endpoint, tmp_path):
+    wiring = wired(moto_endpoint, "live-e2e")
+    now = datetime.now(timezone.utc)
+    good = [
+        [describe_instances(minutes_ago(30, now), "e1"), stop_logging(minutes_ago(29, now), "e2")],
+        [stop_logging(minutes_ago(20, now), "e3"), root_console_login(minutes_ago(19, now), "e4")],
+        [stop_logging(minutes_ago(10, now), "e5")],
+    ]
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name="us-east-1")
+
+    def drop_objects_then_stop():
+        for n, records in enumerate(good):
+            put_log(moto_endpoint, wiring.bucket, records, f"GOOD{n}")
+            time.sleep(0.5)
+        # a key S3 notifications URL-encode: a space and a plus
+        spaced = put_log(moto_endpoint, wiring.bucket, [describe_instances(minutes_ago(5, now), "e6")], "x")
+        s3.copy_object(Bucket=wiring.bucket, Key=spaced.replace("_x.json.gz", "_copy 1+2.json.gz"),
+                       CopySource={"Bucket": wiring.bucket, "Key": spaced})
+        prefix = spaced.rsplit("/", 1)[0]
+        s3.put_object(Bucket=wiring.bucket, Key=f"{prefix}/truncated.json.gz", Body=log_file(good[0])[:40])
+        s3.put_object(Bucket=wiring.bucket, Key=f"{prefix}/not-json.json.gz", Body=gzip.compress(b"<Error>AccessDenied</Error>"))
+        sqs.send_message(QueueUrl=wiring.queue_url, MessageBody="a message no AWS service sends")
+        wait_for(lambda: queue_depth(moto_endpoint, wiring.queue_url) == 0, 60, "the queue to drain")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    live_alerts = tmp_path / "live.jsonl"
+    putter = in_background(drop_objects_then_stop)
+    code = iota(["run", "--sqs-queue-url", wiring.queue_url, "--lake", str(tmp_path / "lake"), "--rules", RULES,
+                 "--alerts-file", str(live_alerts), "--stop-when-idle", "60s", *s3_args(moto_endpoint)])
+    join_checked(putter)
+    assert code == 0
+
+    assert lake_event_ids(tmp_path / "lake") == ["e1", "e2", "e3", "e4", "e5", "e6", "e6"]
+    assert len(error_files(tmp_path / "lake", "read")) + len(error_files(tmp_path / "lake", "parse")) == 2
+    [sqs_letter] = error_files(tmp_path / "lake", "sqs")
+    assert "a message no AWS service sends" in sqs_letter.read_text()
+    assert queue_depth(moto_endpoint, wiring.queue_url) == 0
+    assert queue_depth(moto_endpoint, wiring.dead_letter_queue_url) == 0
+
+    batch_alerts = tmp_path / "batch.jsonl"
+    assert iota(["backfill", "--input", f"s3://{wiring.bucket}/AWSLogs/", "--lake", str(tmp_path / "batch-lake"),
+                 "--rules", RULES, "--alerts-file", str(batch_alerts), *s3_args(moto_endpoint)]) == 0
+    live = read_alerts(live_alerts)
+    assert alert_keys(live) == alert_keys(read_alerts(batch_alerts))
+    stopped = [(a["kind"], a["count"]) for a in live if a["rule_id"] == "Test.CloudTrail.Stopped"]
+    assert stopped == [("alert", 1), ("update", 3)]
