@@ -75,3 +75,80 @@ def test_streams_notifications_into_the_lake_and_alerts_like_a_backfill_then_sto
     assert alert_keys(live) == alert_keys(read_alerts(batch_alerts))
     stopped = [(a["kind"], a["count"]) for a in live if a["rule_id"] == "Test.CloudTrail.Stopped"]
     assert stopped == [("alert", 1), ("update", 3)]
+
+
+def test_five_matches_over_thirty_minutes_in_separate_polls_give_one_alert_and_one_update(moto_endpoint, tmp_path):
+    """Dedup on the local runner, which fires timers after every poll: the window holds."""
+    wiring = wired(moto_endpoint, "live-dedup")
+    now = datetime.now(timezone.utc)
+    first = 62  # minutes ago; the 60-minute window ends 2 minutes ago, its close is due in 13
+    spread = [first, first - 7, first - 15, first - 22, first - 30]
+
+    def one_object_per_poll():
+        for n, minutes in enumerate(spread):
+            put_log(moto_endpoint, wiring.bucket, [stop_logging(minutes_ago(minutes, now), f"s{n}")], f"S{n}")
+            wait_for(lambda: queue_depth(moto_endpoint, wiring.queue_url) == 0, 60, f"object {n} to be processed")
+        put_log(moto_endpoint, wiring.bucket, [stop_logging(minutes_ago(first - 61, now), "s5")], "S5")
+
+    alerts_file = tmp_path / "alerts.jsonl"
+    putter = in_background(one_object_per_poll)
+    code = iota(["run", "--sqs-queue-url", wiring.queue_url, "--lake", str(tmp_path / "lake"), "--rules", RULES,
+                 "--alerts-file", str(alerts_file), "--stop-when-idle", "3s", *s3_args(moto_endpoint)])
+    join_checked(putter)
+    assert code == 0
+
+    stopped = [a for a in read_alerts(alerts_file) if a["rule_id"] == "Test.CloudTrail.Stopped"]
+    assert [(a["kind"], a["count"], a["event"]["eventID"]) for a in stopped] == [
+        ("alert", 1, "s0"), ("update", 5, "s0"), ("alert", 1, "s5")]
+    assert stopped[0]["alert_id"] == stopped[1]["alert_id"] != stopped[2]["alert_id"]
+    assert stopped[1]["last_event_time"].startswith(minutes_ago(first - 30, now)[:16])
+    assert queue_depth(moto_endpoint, wiring.queue_url) == 0
+
+
+def test_s3_polling_reads_each_new_or_replaced_object_once_across_restarts(moto_endpoint, tmp_path):
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    bucket = "live-poll-trail"
+    s3.create_bucket(Bucket=bucket)
+    now = datetime.now(timezone.utc)
+    first = put_log(moto_endpoint, bucket, [stop_logging(minutes_ago(20, now), "p1")], "P1")
+    lake, alerts_file = tmp_path / "lake", tmp_path / "alerts.jsonl"
+
+    def run_until_idle():
+        return iota(["run", "--s3-poll", f"s3://{bucket}/AWSLogs/", "--poll-interval", "1s", "--lake", str(lake),
+                     "--rules", RULES, "--alerts-file", str(alerts_file), "--stop-when-idle", "3s",
+                     *s3_args(moto_endpoint)])
+
+    putter = in_background(lambda: (time.sleep(1.5), put_log(
+        moto_endpoint, bucket, [root_console_login(minutes_ago(10, now), "p2")], "P2")))
+    assert run_until_idle() == 0
+    join_checked(putter)
+    assert lake_event_ids(lake) == ["p1", "p2"]
+    assert sorted(a["rule_id"] for a in read_alerts(alerts_file)) == ["Test.CloudTrail.Stopped", "Test.Root.ConsoleLogin"]
+    assert list((lake / "_live").glob("s3-poll-*.json"))
+
+    assert run_until_idle() == 0  # restarted: the checkpoint says both objects are done
+    assert len(read_alerts(alerts_file)) == 2
+
+    s3.put_object(Bucket=bucket, Key=first, Body=log_file([stop_logging(minutes_ago(20, now), "p1"),
+                                                             describe_instances(minutes_ago(19, now), "p3")]))
+    assert run_until_idle() == 0  # replaced (new ETag): read again, same file names rewritten
+    assert lake_event_ids(lake) == ["p1", "p2", "p3"]
+
+
+@pytest.mark.portable
+def test_the_streaming_graph_runs_on_the_portable_runner(moto_endpoint, tmp_path):
+    wiring = wired(moto_endpoint, "live-portable")
+    now = datetime.now(timezone.utc)
+    put_log(moto_endpoint, wiring.bucket, [stop_logging(minutes_ago(9, now), "q1"),
+                                           root_console_login(minutes_ago(8, now), "q2")], "Q1")
+    put_log(moto_endpoint, wiring.bucket, [stop_logging(minutes_ago(5, now), "q3")], "Q2")
+    alerts_file = tmp_path / "alerts.jsonl"
+    code = iota(["run", "--sqs-queue-url", wiring.queue_url, "--lake", str(tmp_path / "lake"), "--rules", RULES,
+                 "--alerts-file", str(alerts_file), "--stop-when-idle", "3s", *s3_args(moto_endpoint),
+                 "--runner=PortableRunner", "--job_endpoint=embed", "--environment_type=LOOPBACK"])
+    assert code == 0
+    assert lake_event_ids(tmp_path / "lake") == ["q1", "q2", "q3"]
+    assert sorted((a["rule_id"], a["kind"], a["count"]) for a in read_alerts(alerts_file)) == [
+        ("Test.CloudTrail.Stopped", "alert", 1), ("Test.CloudTrail.Stopped", "update", 2),
+        ("Test.Root.ConsoleLogin", "alert", 1)]
+    assert queue_depth(moto_endpoint, wiring.queue_url) == 0
