@@ -108,3 +108,19 @@ def test_rewriting_the_same_source_replaces_its_file(tmp_path):
             write_file(lake_file_path(str(tmp_path), partition, SOURCE, 0), parquet_bytes(to_table(records)))
     files = list(tmp_path.rglob("*.parquet"))
     assert len(files) == 1 and not list(tmp_path.rglob("*.inprogress"))
+
+
+def test_column_at_a_time_conversion_matches_the_field_by_field_path():
+    from transforms.lake import _arrow_table, shaped_columns
+
+    plain = describe_instances("2025-01-01T12:00:00Z", "e1")
+    odd = stop_logging("2025-01-01T12:01:00Z", "e2")
+    odd["userIdentity"]["sessionContext"]["attributes"]["newAttribute"] = "1"
+    odd["resources"] = [{"ARN": "arn:aws:s3:::b", "accountId": "123456789012", "type": "AWS::S3::Bucket", "extra": 1}]
+    federated = root_console_login("2025-01-01T12:02:00Z", "e3")
+    federated["userIdentity"]["onBehalfOf"] = {"userId": "u-1", "identityStoreArn": "arn:aws:identitystore::123456789012:identitystore/d-1"}
+    mistyped = describe_instances("2025-01-01T12:03:00Z", "e4")
+    mistyped["eventVersion"] = 1.08
+    for batch in ([plain, odd, federated], [plain, mistyped]):
+        rows = normalise(batch).records
+        assert to_table(rows).equals(_arrow_table(shaped_columns(rows)))

@@ -15,7 +15,7 @@ import re
 import time
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Iterator, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 import apache_beam as beam
 import orjson
@@ -26,12 +26,13 @@ from transforms.objects import ObjectRef
 from transforms.timeutil import TimeRange, iso_utc, parse_event_time
 
 LOG_TYPE = "AWS.CloudTrail"
+_FREE_FORM = ("requestParameters", "responseElements", "additionalEventData", "serviceEventDetails")
 CHUNK_EVENTS = 10_000
 
 _ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:(\d{12})?:[^\"\\\s,]+")
-# A JSON string value (after ':', '[' or ',') made only of hex digits, dots and colons,
-# optionally with a /prefix: IPv4, IPv6 and CIDR values. Validated before use.
-_IP_VALUE = re.compile(r'[:\[,]"([0-9A-Fa-f]{0,4}[.:][0-9A-Fa-f.:]{1,44})(?:/\d{1,3})?"')
+# A JSON string made only of hex digits, dots and colons, optionally with a /prefix:
+# IPv4, IPv6 and CIDR values (and some version strings, which validation drops).
+_IP_VALUE = re.compile(r'"([0-9A-Fa-f]{0,4}[.:][0-9A-Fa-f.:]{1,44})(?:/\d{1,3})?"')
 
 log = logging.getLogger("iota.progress")
 
@@ -69,29 +70,36 @@ def row_id(source: str, index: int, event_id: object) -> str:
     return hashlib.blake2b(f"{source}\n{index}\n{event_id}".encode(), digest_size=16).hexdigest()
 
 
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def indicators(record: dict) -> dict[str, list[str]]:
-    """The p_any_* lists of one record, in order of first appearance, without repeats."""
+    """The p_any_* lists of one record, in order of first appearance, without repeats.
+
+    IPs and ARNs are searched in the identity, the resources and the free-form sections
+    (one JSON rendering, one pass per pattern); never in userAgent or other free text,
+    where version numbers look like addresses.
+    """
     identity = record.get("userIdentity")
     identity = identity if isinstance(identity, dict) else {}
     context = identity.get("sessionContext")
     issuer = context.get("sessionIssuer") if isinstance(context, dict) else None
     issuer = issuer if isinstance(issuer, dict) else {}
     request = record.get("requestParameters")
+    searched = orjson.dumps([identity, record.get("resources")] + [record.get(name) for name in _FREE_FORM]).decode()
 
-    ips: list[str] = []
+    ips = _ips_in(searched)
     source_ip = record.get("sourceIPAddress")
     if isinstance(source_ip, str) and _valid_ip(source_ip):
-        ips.append(source_ip)
-    for section in (request, record.get("responseElements")):
-        if section:
-            ips += _ips_in(orjson.dumps(section).decode())
+        ips.insert(0, source_ip)
 
     accounts = [identity.get("accountId"), issuer.get("accountId"), record.get("recipientAccountId")]
     resources = record.get("resources")
     if isinstance(resources, list):
         accounts += [item.get("accountId") for item in resources if isinstance(item, dict)]
     arns = []
-    for found in _ARN.finditer(orjson.dumps(record).decode()):
+    for found in _ARN.finditer(searched):
         arns.append(found[0])
         accounts.append(found[1])
 
@@ -101,9 +109,9 @@ def indicators(record: dict) -> dict[str, list[str]]:
 
     return {
         "p_any_ip_addresses": list(dict.fromkeys(ips)),
-        "p_any_aws_account_ids": [a for a in dict.fromkeys(accounts) if isinstance(a, str) and a],
+        "p_any_aws_account_ids": [a for a in dict.fromkeys(map(_text, accounts)) if a],
         "p_any_aws_arns": list(dict.fromkeys(arns)),
-        "p_any_usernames": [u for u in dict.fromkeys(users) if isinstance(u, str) and u],
+        "p_any_usernames": [u for u in dict.fromkeys(map(_text, users)) if u],
     }
 
 

@@ -16,6 +16,7 @@ from apache_beam.metrics import Metrics
 
 from transforms.dead_letters import DEAD_LETTER_TAG, dead_letter
 from transforms.objects import ObjectRef
+from transforms.worker import tune_garbage_collector
 
 DEFAULT_MAX_OBJECT_BYTES = 512 * 1024 * 1024
 _CHUNK = 1024 * 1024
@@ -79,6 +80,9 @@ class _ReadObjectFn(beam.DoFn):
         self._read = Metrics.counter("objects", "read")
         self._failed = Metrics.counter("objects", "failed")
         self._bytes = Metrics.counter("objects", "bytes_decompressed")
+
+    def setup(self):
+        tune_garbage_collector()
 
     def process(self, ref: ObjectRef) -> Iterator:
         try:
