@@ -11,12 +11,15 @@ has had nothing new for that long, to drain a backlog and exit.
 On the local runners the whole live graph must run fused with the source (see
 transforms.sqs_source): a shuffle or Flatten behind an unbounded source never
 runs there, and a bundle finalizer would delete messages before their output
-was written. `check_fused` refuses such a graph before it starts.
+was written. `check_fused` refuses such a graph before it starts. There, too,
+dedup state lives only in memory, so it is journaled under <lake>/_live/ and
+recovered on start (transforms.match_journal); Flink checkpoints it instead.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import re
 import signal
 import sys
@@ -33,6 +36,7 @@ from pipeline.options import add_graph_arguments, beam_options, graph_config
 from pipeline.summary import counters, render
 from transforms import live_stop
 from transforms.dead_letters import WriteDeadLetters
+from transforms.match_journal import DedupJournal, journal_directory
 from transforms.s3_poll_source import PollS3Prefix, S3PollConfig
 from transforms.sqs_source import ReadFromSqs, SqsSourceConfig
 
@@ -149,9 +153,11 @@ def stop_on_signals() -> Iterator[None]:
 
 
 def main(args: argparse.Namespace) -> int:
-    config = graph_config(args, streaming=True, lateness_allowance=args.watermark_allowance)
     options = beam_options(args.beam_args, streaming=True)
     pipeline = beam.Pipeline(options=options)
+    config = graph_config(args, streaming=True, lateness_allowance=args.watermark_allowance)
+    if runs_locally(options):
+        config = dataclasses.replace(config, dedup_journal=DedupJournal.open(journal_directory(config.lake)))
     build_live(pipeline, object_source(args, config, options), config)
     try:
         check_fused(pipeline, options)

@@ -68,6 +68,12 @@ def _iso(micros: int) -> str:
     return iso_utc(datetime.fromtimestamp(micros // 1_000_000, timezone.utc) + timedelta(microseconds=micros % 1_000_000))
 
 
+def alert_id_of(window: dict) -> str:
+    """The alert id of an `AlertWindows` window."""
+    first = window["first"]
+    return alert_id(first["rule_id"], first["dedup"], _iso(window["start"]))
+
+
 def event_time_micros(match: dict) -> int:
     return _micros(match["event"]["p_event_time"])
 
@@ -105,6 +111,14 @@ class AlertWindows:
             out.append(self._document("alert", window))
         return out
 
+    def owed(self) -> list[dict]:
+        """The alert the open window has earned but not sent (after recovering its state)."""
+        window = self.current
+        if window is None or window["alerted_count"] or not self._threshold_reached(window):
+            return []
+        window["alerted_count"] = window["count"]
+        return [self._document("alert", window)]
+
     def close(self) -> list[dict]:
         """Close the open window; an update goes out if its count grew after the alert."""
         window = self.current
@@ -135,7 +149,7 @@ class AlertWindows:
     def _document(kind: str, window: dict) -> dict:
         first = window["first"]
         start = _iso(window["start"])
-        document: dict[str, Any] = {"alert_id": alert_id(first["rule_id"], first["dedup"], start), "kind": kind}
+        document: dict[str, Any] = {"alert_id": alert_id_of(window), "kind": kind}
         document.update({field: first.get(field) for field in _MATCH_FIELDS})
         document.update({
             "count": window["count"],
@@ -189,16 +203,23 @@ class _StreamingDedupFn(beam.DoFn):
     WINDOWS = ReadModifyWriteStateSpec("windows", PickleCoder())
     WINDOW_END = TimerSpec("window_end", TimeDomain.WATERMARK)
 
-    def __init__(self, lateness_allowance: timedelta):
+    def __init__(self, lateness_allowance: timedelta, recovered: Optional[dict] = None):
         self._allowance_micros = int(lateness_allowance.total_seconds() * 1_000_000)
+        self._recovered = recovered or {}
         self._alerts = Metrics.counter("alerts", "alerts")
         self._updates = Metrics.counter("alerts", "updates")
 
     def process(self, element, windows_state=beam.DoFn.StateParam(WINDOWS),
                 window_end=beam.DoFn.TimerParam(WINDOW_END)) -> Iterator[dict]:
-        _, match = element
-        windows = AlertWindows(windows_state.read())
-        documents = windows.observe(match)
+        """A match, or a wake-up (key, None) for a key whose state a restart recovered.
+
+        A key's first element adopts its recovered state (transforms.match_journal), so a
+        restarted live run carries on with the windows the killed one had open.
+        """
+        key, match = element
+        stored = windows_state.read()
+        windows = AlertWindows(stored if stored is not None else self._recovered.get(key))
+        documents = windows.owed() if match is None else windows.observe(match)
         windows_state.write(windows.state())
         if windows.current is not None:
             window_end.set(Timestamp(micros=windows.current["end"]))
@@ -235,11 +256,13 @@ class _StreamingDedupFn(beam.DoFn):
 class Dedup(beam.PTransform):
     """(dedup key, match) with event-time timestamps -> alert and update documents."""
 
-    def __init__(self, streaming: bool, lateness_allowance: timedelta = DEFAULT_LATENESS_ALLOWANCE):
+    def __init__(self, streaming: bool, lateness_allowance: timedelta = DEFAULT_LATENESS_ALLOWANCE,
+                 recovered: Optional[dict] = None):
         super().__init__()
         self._streaming = streaming
         self._allowance = lateness_allowance
+        self._recovered = recovered
 
     def expand(self, keyed_matches):
-        decide = _StreamingDedupFn(self._allowance) if self._streaming else _BatchDedupFn()
+        decide = _StreamingDedupFn(self._allowance, self._recovered) if self._streaming else _BatchDedupFn()
         return keyed_matches | "Group repeats into alerts" >> beam.ParDo(decide)
