@@ -123,12 +123,13 @@ def _read(path: str) -> bytes:
 
 
 def _write(directory: str, kind: str, entries: list[dict]) -> None:
-    """One file per call, named so that sorting by name is arrival order."""
+    """One file per call, named so that sorting by name is arrival order, written whole or not at all."""
     if not entries:
         return
-    name = f"{time.time_ns():020d}-{kind}-{uuid.uuid4().hex[:8]}.jsonl"
-    with FileSystems.create(FileSystems.join(directory, name), compression_type="uncompressed") as handle:
+    path = FileSystems.join(directory, f"{time.time_ns():020d}-{kind}-{uuid.uuid4().hex[:8]}.jsonl")
+    with FileSystems.create(path + ".partial", compression_type="uncompressed") as handle:
         handle.write(b"".join(orjson.dumps(entry, default=repr) + b"\n" for entry in entries))
+    FileSystems.rename([path + ".partial"], [path])  # a kill mid-write leaves no half file behind
 
 
 class _JournalMatchesFn(beam.DoFn):
