@@ -168,5 +168,19 @@ def main(args: argparse.Namespace) -> int:
     with stop_on_signals():
         result = pipeline.run()
         result.wait_until_finish()
-    print(render(counters(result), time.monotonic() - started, config.lake, config.alerts_file), file=sys.stderr)
+    figures = counters(result)
+    print(render(figures, time.monotonic() - started, config.lake, config.alerts_file), file=sys.stderr)
+    print(render_source(figures), file=sys.stderr)
     return 0
+
+
+def render_source(figures: dict[str, int]) -> str:
+    """The live source's own counters, under the run summary."""
+    get = lambda name: figures.get(name, 0)  # noqa: E731 - a local shorthand keeps the line readable
+    if any(name.startswith("iota.sqs.") for name in figures):
+        return (f"  sqs          {get('iota.sqs.messages_received')} messages received, "
+                f"{get('iota.sqs.messages_deleted')} deleted, {get('iota.sqs.messages_dead_lettered')} dead-lettered, "
+                f"{get('iota.sqs.messages_ignored')} ignored; {get('iota.sqs.objects')} objects, "
+                f"{get('iota.sqs.objects_skipped')} skipped; {get('iota.sqs.visibility_extensions')} visibility extensions")
+    return (f"  s3 poll      {get('iota.s3poll.polls')} polls, {get('iota.s3poll.objects_listed')} objects listed, "
+            f"{get('iota.s3poll.objects')} new")

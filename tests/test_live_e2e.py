@@ -28,7 +28,8 @@ def error_files(lake, stage: str) -> list:
     return sorted((lake / "_errors" / stage).glob("*.json"))
 
 
-def test_streams_notifications_into_the_lake_and_alerts_like_a_backfill_then_stops_on_sigterm(moto_endpoint, tmp_path):
+def test_streams_notifications_into_the_lake_and_alerts_like_a_backfill_then_stops_on_sigterm(moto_endpoint, tmp_path,
+                                                                                             capsys):
     wiring = wired(moto_endpoint, "live-e2e")
     now = datetime.now(timezone.utc)
     good = [
@@ -50,6 +51,8 @@ def test_streams_notifications_into_the_lake_and_alerts_like_a_backfill_then_sto
         prefix = spaced.rsplit("/", 1)[0]
         s3.put_object(Bucket=wiring.bucket, Key=f"{prefix}/truncated.json.gz", Body=log_file(good[0])[:40])
         s3.put_object(Bucket=wiring.bucket, Key=f"{prefix}/not-json.json.gz", Body=gzip.compress(b"<Error>AccessDenied</Error>"))
+        s3.put_object(Bucket=wiring.bucket, Key=prefix.replace("/CloudTrail/", "/CloudTrail-Digest/") + "/digest.json.gz",
+                      Body=gzip.compress(b'{"awsAccountId": "123456789012", "logFiles": []}'))
         sqs.send_message(QueueUrl=wiring.queue_url, MessageBody="a message no AWS service sends")
         wait_for(lambda: queue_depth(moto_endpoint, wiring.queue_url) == 0, 60, "the queue to drain")
         os.kill(os.getpid(), signal.SIGTERM)
@@ -60,6 +63,10 @@ def test_streams_notifications_into_the_lake_and_alerts_like_a_backfill_then_sto
                  "--alerts-file", str(live_alerts), "--stop-when-idle", "60s", *s3_args(moto_endpoint)])
     join_checked(putter)
     assert code == 0
+    summary = capsys.readouterr().err
+    assert "SIGTERM, stopping after the current poll" in summary
+    # 8 objects + the test event + the stray message; the digest is skipped, not read
+    assert "10 messages received, 10 deleted, 1 dead-lettered, 1 ignored; 7 objects, 1 skipped" in summary
 
     assert lake_event_ids(tmp_path / "lake") == ["e1", "e2", "e3", "e4", "e5", "e6", "e6"]
     assert len(error_files(tmp_path / "lake", "read")) + len(error_files(tmp_path / "lake", "parse")) == 2

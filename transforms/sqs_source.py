@@ -62,8 +62,9 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 from transforms import live_stop
 from transforms.dead_letters import DEAD_LETTER_TAG, dead_letter
 from transforms.live_watermark import held_watermark, seconds_of
-from transforms.objects import ObjectRef
+from transforms.objects import ObjectRef, skip_reason
 from transforms.sqs_messages import parse_message
+from transforms.timeutil import TimeRange
 
 _LOG = logging.getLogger(__name__)
 _RECEIVE_BATCH = 10  # the most SQS returns per ReceiveMessage call
@@ -150,6 +151,7 @@ class _Counters:
         self.dead_lettered = Metrics.counter(ns, "messages_dead_lettered")
         self.ignored = Metrics.counter(ns, "messages_ignored")
         self.objects = Metrics.counter(ns, "objects")
+        self.skipped = Metrics.counter(ns, "objects_skipped")
         self.extensions = Metrics.counter(ns, "visibility_extensions")
         self.oldest_age = Metrics.gauge(ns, "oldest_message_age_seconds")
 
@@ -257,6 +259,9 @@ class _PollSqs(beam.DoFn):
             _LOG.info("SQS message %s ignored: %s", message["MessageId"], contents.ignored)
             return
         for notified in contents.objects:
+            if skip_reason(notified.url, notified.size, TimeRange()):  # digests, folders, empty objects
+                self._counters.skipped.inc()
+                continue
             self._counters.objects.inc()
             ref = ObjectRef(url=notified.url, size=notified.size, etag=notified.etag)
             yield beam.window.TimestampedValue(ref, timestamp)
