@@ -124,3 +124,13 @@ def test_column_at_a_time_conversion_matches_the_field_by_field_path():
     for batch in ([plain, odd, federated], [plain, mistyped]):
         rows = normalise(batch).records
         assert to_table(rows).equals(_arrow_table(shaped_columns(rows)))
+
+
+def test_progress_is_logged_with_objects_events_and_rate(caplog):
+    from transforms.normalize import ProgressLog
+
+    progress = ProgressLog(interval=0.0)
+    with caplog.at_level("INFO", logger="iota.progress"):
+        progress.add(400)
+        progress.add(250)
+    assert "progress: 2 objects, 650 events," in caplog.messages[-1] and "events/s" in caplog.messages[-1]

@@ -7,6 +7,7 @@ launch with the file named, instead of surfacing later on a worker.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -233,6 +234,11 @@ def _data_model_source(spec_path: str, spec: dict) -> DataModelSource:
         path, method = mapping.get("Path"), mapping.get("Method")
         if (path is None) == (method is None):
             raise RuleLoadError(f"{spec_path}: mapping {mapping['Name']!r} needs exactly one of Path or Method")
+        if path is not None and not re.fullmatch(r"(\$\.)?[^.\[\]*]+(\.[^.\[\]*]+)*", str(path)):
+            raise RuleLoadError(
+                f"{spec_path}: mapping {mapping['Name']!r}: only dotted paths like $.a.b are supported, "
+                f"not {path!r}; use a Method for anything else"
+            )
         parsed.append((mapping["Name"], path, method))
     python, python_path = None, None
     if spec.get("Filename"):
