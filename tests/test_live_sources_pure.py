@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from transforms.live_watermark import held_watermark
+from transforms.live_polling import held_watermark
 from transforms.s3_poll_source import SeenObjects, recent_day_prefixes
 from transforms.sqs_source import InFlightMessages
 

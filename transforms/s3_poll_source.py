@@ -14,14 +14,13 @@ those objects on restart; they produce the same row ids and alert ids. The
 DirectRunner itself keeps nothing between runs; the file is the whole state.
 
 Like the SQS source this is an unbounded splittable DoFn that sets its own
-watermark (``transforms.live_watermark``) and checkpoints after every call.
+watermark (``transforms.live_polling``) and checkpoints after every call.
 """
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -30,19 +29,15 @@ from urllib.parse import urlsplit
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.io.restriction_trackers import OffsetRange, OffsetRestrictionTracker
 from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
 from apache_beam.metrics import Metrics
-from apache_beam.transforms.core import RestrictionProvider
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from transforms import live_stop
-from transforms.live_watermark import held_watermark, seconds_of
+from transforms.live_polling import ENDLESS, PollRounds, held_watermark, seconds_of
 from transforms.objects import ObjectRef, key_date, skip_reason
 from transforms.timeutil import TimeRange
 
-_LOG = logging.getLogger(__name__)
-_ENDLESS = 2**62
 _SKIPPED_FOLDERS = ("CloudTrail-Digest", "CloudTrail-Insight")
 _MAX_DEPTH = 4  # AWSLogs/ -> o-org/ -> account/ -> CloudTrail/
 
@@ -135,20 +130,6 @@ def save_checkpoint(path: str, seen: SeenObjects) -> None:
     FileSystems.rename([partial], [path])
 
 
-class _PollRounds(RestrictionProvider):
-    def initial_restriction(self, element):
-        return OffsetRange(0, _ENDLESS)
-
-    def create_tracker(self, restriction):
-        return OffsetRestrictionTracker(restriction)
-
-    def restriction_size(self, element, restriction):
-        return 1
-
-    def truncate(self, element, restriction):
-        return None
-
-
 class _PollS3(beam.DoFn):
     """One listing of the recent date folders per poll interval."""
 
@@ -177,12 +158,12 @@ class _PollS3(beam.DoFn):
         self,
         root_url: str,
         finalizer=beam.DoFn.BundleFinalizerParam,
-        tracker=beam.DoFn.RestrictionParam(_PollRounds()),
+        tracker=beam.DoFn.RestrictionParam(PollRounds()),
         watermark=beam.DoFn.WatermarkEstimatorParam(ManualWatermarkEstimator.default_provider()),
     ) -> Iterator:
         poll = tracker.current_restriction().start
         if self._should_stop():
-            tracker.try_claim(_ENDLESS - 1)
+            tracker.try_claim(ENDLESS - 1)
             return
         wait = self._next_poll_at - time.time()
         if wait > 0:

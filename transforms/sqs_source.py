@@ -53,22 +53,19 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import apache_beam as beam
-from apache_beam.io.restriction_trackers import OffsetRange, OffsetRestrictionTracker
 from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
 from apache_beam.metrics import Metrics
-from apache_beam.transforms.core import RestrictionProvider
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from transforms import live_stop
 from transforms.dead_letters import DEAD_LETTER_TAG, dead_letter
-from transforms.live_watermark import held_watermark, seconds_of
+from transforms.live_polling import ENDLESS, PollRounds, held_watermark, seconds_of
 from transforms.objects import ObjectRef, skip_reason
 from transforms.sqs_messages import parse_message
 from transforms.timeutil import TimeRange
 
 _LOG = logging.getLogger(__name__)
 _RECEIVE_BATCH = 10  # the most SQS returns per ReceiveMessage call
-_ENDLESS = 2**62
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,22 +175,6 @@ class _OutOfBundleTally:
             self.deleted = self.delete_failures = self.extensions = 0
 
 
-class _PollRounds(RestrictionProvider):
-    """An endless range of poll numbers; each call of the DoFn claims one."""
-
-    def initial_restriction(self, element):
-        return OffsetRange(0, _ENDLESS)
-
-    def create_tracker(self, restriction):
-        return OffsetRestrictionTracker(restriction)
-
-    def restriction_size(self, element, restriction):
-        return 1
-
-    def truncate(self, element, restriction):
-        return None
-
-
 class _PollSqs(beam.DoFn):
     """One SQS poll per call; deletes that poll's messages when its bundle is finalized."""
 
@@ -218,13 +199,13 @@ class _PollSqs(beam.DoFn):
         self,
         queue_url: str,
         finalizer=beam.DoFn.BundleFinalizerParam,
-        tracker=beam.DoFn.RestrictionParam(_PollRounds()),
+        tracker=beam.DoFn.RestrictionParam(PollRounds()),
         watermark=beam.DoFn.WatermarkEstimatorParam(ManualWatermarkEstimator.default_provider()),
     ) -> Iterator:
         self._tally.drain_into(self._counters)
         poll = tracker.current_restriction().start
         if self._should_stop():
-            tracker.try_claim(_ENDLESS - 1)
+            tracker.try_claim(ENDLESS - 1)
             return
         if not tracker.try_claim(poll):
             return

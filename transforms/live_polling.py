@@ -1,0 +1,48 @@
+"""What both live sources share: endless poll rounds and the watermark rule.
+
+Each source is an unbounded splittable DoFn whose restriction is an endless range of
+poll numbers; a call claims one, polls once and defers the rest.
+
+CloudTrail delivers an event to S3 up to about 15 minutes after it happened, so
+a live source promises only that no event older than ``now - allowance`` is
+still to come, and it keeps that promise behind the oldest notification it has
+not finished with (a backlog). Events later than that are still read, evaluated
+and alerted; dedup counts them into the window they fall in (reopening the last
+closed one, with an update under its alert id) or opens a new window for them.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from apache_beam.io.restriction_trackers import OffsetRange, OffsetRestrictionTracker
+from apache_beam.transforms.core import RestrictionProvider
+from apache_beam.utils.timestamp import Timestamp
+
+ENDLESS = 2**62
+
+
+def held_watermark(now: float, oldest_unfinished_at: float | None, allowance: timedelta) -> float:
+    """Seconds since the epoch up to which the source declares event time complete."""
+    anchor = now if oldest_unfinished_at is None else min(now, oldest_unfinished_at)
+    return anchor - allowance.total_seconds()
+
+
+def seconds_of(watermark: Timestamp | None) -> float:
+    """A watermark estimator's value in seconds; an unset one is minus infinity."""
+    return float("-inf") if watermark is None else watermark.micros / 1e6
+
+
+class PollRounds(RestrictionProvider):
+    """An endless range of poll numbers; a source finishes by claiming ``ENDLESS - 1``."""
+
+    def initial_restriction(self, element):
+        return OffsetRange(0, ENDLESS)
+
+    def create_tracker(self, restriction):
+        return OffsetRestrictionTracker(restriction)
+
+    def restriction_size(self, element, restriction):
+        return 1
+
+    def truncate(self, element, restriction):
+        return None
