@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 from tests.test_dedup import match
 from transforms.dedup import AlertWindows, dedup_key, event_time_micros
-from transforms.match_journal import DedupJournal, match_entry, recover, sent_entry
+from transforms.match_journal import DedupJournal, _write, match_entry, more_entry, prune, recover, sent_entry
 
 NOW = int(datetime(2025, 1, 1, 10, 45, tzinfo=timezone.utc).timestamp() * 1_000_000)
 
@@ -66,3 +66,21 @@ def test_opening_the_journal_compacts_it_into_one_file(tmp_path):
     reopened = DedupJournal.open(directory, retention=timedelta(days=365 * 100))
     assert reopened.recovery.windows[dedup_key(match(0))]["current"]["count"] == 2
     assert len(list((tmp_path / "journal").glob("*.jsonl"))) == 1
+
+
+def test_counting_matches_journaled_slim_rebuild_the_same_window():
+    full, *more = [match(m, unique=f"api-{m}") for m in (0, 10, 20)]
+    entries = [match_entry(dedup_key(full), full)] + [more_entry(dedup_key(m), m) for m in more]
+    state = recover(entries, NOW).windows[dedup_key(full)]
+    assert (state["current"]["count"], sorted(state["current"]["uniques"])) == (3, ["api-0", "api-10", "api-20"])
+    assert state["current"]["first"]["event"] == full["event"]
+
+
+def test_pruning_deletes_only_files_whose_windows_all_ended_before_the_retention(tmp_path):
+    directory = str(tmp_path / "journal")
+    hour = 3600 * 1_000_000
+    _write(directory, "matches", [match_entry("k", match(0))], expires_micros=NOW - 3 * hour)
+    _write(directory, "matches", [match_entry("k", match(5))], expires_micros=NOW - hour // 2)
+    assert prune(directory, NOW, retention=timedelta(hours=2)) == 1
+    [left] = (tmp_path / "journal").glob("*.jsonl")
+    assert json.loads(left.read_text())["match"]["event"]["p_row_id"] == "row-0005"

@@ -18,8 +18,9 @@ by (rule id, row id) when their object is redelivered. What a restart can repeat
 always under the same ``alert_id``: an alert whose line was written just before the
 kill but whose "sent" entry was not.
 
-Windows that ended more than ``retention`` ago are forgotten and the journal is
-compacted into one file on every start.
+A match inside a window already journaled is written slim (time, row id, unique
+value); files whose windows all ended more than ``retention`` (default 2 hours)
+ago are deleted as the run goes, and the journal is compacted on every start.
 """
 from __future__ import annotations
 
@@ -40,7 +41,10 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.dedup import AlertWindows, alert_id_of, event_time_micros
 
-DEFAULT_RETENTION = timedelta(days=1)
+DEFAULT_RETENTION = timedelta(hours=2)
+_PRUNE_EVERY_SECONDS = 600
+_MICROS = 1_000_000
+_ALWAYS = 2**62  # expiry of the compacted file: pruned only by the next compaction
 
 
 class Recovery(NamedTuple):
@@ -52,7 +56,14 @@ class Recovery(NamedTuple):
 
 
 def match_entry(key: str, match: dict) -> dict:
+    """A match in full: it may open a window, whose alert shows its event."""
     return {"entry": "match", "key": key, "match": match}
+
+
+def more_entry(key: str, match: dict) -> dict:
+    """A match that only counts toward an open window: what counting it needs."""
+    event = match["event"]
+    return {"entry": "more", "key": key, "t": event["p_event_time"], "r": event["p_row_id"], "u": match.get("unique")}
 
 
 def sent_entry(document: dict) -> dict:
@@ -63,19 +74,37 @@ def counted_id(match: dict) -> tuple[str, str]:
     return match["rule_id"], match["event"]["p_row_id"]
 
 
+def _expands(entries: Iterable[dict]) -> Iterator[tuple[str, dict]]:
+    """(key, match) for the match entries, counting ("more") entries filled in from their key's last full match."""
+    last_full: dict[str, dict] = {}
+    for entry in entries:
+        if entry["entry"] == "match":
+            last_full[entry["key"]] = entry["match"]
+            yield entry["key"], entry["match"]
+        elif entry["entry"] == "more" and entry["key"] in last_full:
+            event = {"p_event_time": entry["t"], "p_row_id": entry["r"]}
+            yield entry["key"], dict(last_full[entry["key"]], unique=entry["u"], event=event)
+
+
 def recover(entries: Iterable[dict], now_micros: int, retention: timedelta = DEFAULT_RETENTION) -> Recovery:
-    """Dedup windows rebuilt from journal entries given in arrival order."""
-    matches_by_key: dict[str, list[dict]] = defaultdict(list)
+    """Dedup windows rebuilt from journal entries given in arrival order.
+
+    Windows that ended more than `retention` ago are forgotten: a match arriving later
+    than that opens a new window instead of reopening the old one.
+    """
+    entries = list(entries)
     sent: dict[str, int] = {}
-    seen: set[tuple[str, str]] = set()
     for entry in entries:
         if entry["entry"] == "sent":
             sent[entry["alert_id"]] = max(sent.get(entry["alert_id"], 0), entry["count"])
-        elif counted_id(entry["match"]) not in seen:
-            seen.add(counted_id(entry["match"]))
-            matches_by_key[entry["key"]].append(entry["match"])
+    matches_by_key: dict[str, list[dict]] = defaultdict(list)
+    seen: set[tuple[str, str]] = set()
+    for key, match in _expands(entries):
+        if counted_id(match) not in seen:
+            seen.add(counted_id(match))
+            matches_by_key[key].append(match)
 
-    oldest_kept_end = now_micros - int(retention.total_seconds() * 1_000_000)
+    oldest_kept_end = now_micros - int(retention.total_seconds() * _MICROS)
     windows: dict[str, dict] = {}
     counted: set[tuple[str, str]] = set()
     kept: list[dict] = []
@@ -89,10 +118,11 @@ def recover(entries: Iterable[dict], now_micros: int, retention: timedelta = DEF
         for window in live:
             window["alerted_count"] = sent.get(alert_id_of(window), 0)
         windows[key] = decision.state()
+        firsts = [id(w["first"]) for w in live]
         start = min(w["start"] for w in live)
         needed = [m for m in matches if event_time_micros(m) >= start]
         counted.update(counted_id(m) for m in needed)
-        kept += [match_entry(key, m) for m in needed]
+        kept += [match_entry(key, m) if id(m) in firsts else more_entry(key, m) for m in needed]
         kept += [{"entry": "sent", "alert_id": alert_id_of(w), "count": sent[alert_id_of(w)]}
                  for w in live if alert_id_of(w) in sent]
     return Recovery(windows, frozenset(counted), kept)
@@ -100,21 +130,26 @@ def recover(entries: Iterable[dict], now_micros: int, retention: timedelta = DEF
 
 @dataclass(frozen=True)
 class DedupJournal:
-    """Where the journal lives and what the last run left in it."""
+    """Where the journal lives, how long it remembers a window, and what the last run left."""
 
     directory: str
+    retention: timedelta = DEFAULT_RETENTION
     recovery: Recovery = field(default_factory=lambda: Recovery({}, frozenset(), []))
 
     @classmethod
     def open(cls, directory: str, retention: timedelta = DEFAULT_RETENTION) -> "DedupJournal":
         """Read and compact the journal: one file of what is still needed replaces the rest."""
-        paths = sorted(m.path for m in FileSystems.match([FileSystems.join(directory, "*.jsonl")])[0].metadata_list)
+        paths = _journal_files(directory)
         entries = [orjson.loads(line) for path in paths for line in _read(path).splitlines() if line]
-        recovery = recover(entries, int(time.time() * 1_000_000), retention)
+        recovery = recover(entries, int(time.time() * _MICROS), retention)
         if paths:
-            _write(directory, "recovered", recovery.entries)
+            _write(directory, "recovered", recovery.entries, _ALWAYS)
             FileSystems.delete(paths)
-        return cls(directory, recovery)
+        return cls(directory, retention, recovery)
+
+
+def _journal_files(directory: str) -> list[str]:
+    return sorted(m.path for m in FileSystems.match([FileSystems.join(directory, "*.jsonl")])[0].metadata_list)
 
 
 def _read(path: str) -> bytes:
@@ -122,29 +157,50 @@ def _read(path: str) -> bytes:
         return handle.read()
 
 
-def _write(directory: str, kind: str, entries: list[dict]) -> None:
-    """One file per call, named so that sorting by name is arrival order, written whole or not at all."""
+def _write(directory: str, kind: str, entries: list[dict], expires_micros: int) -> None:
+    """One file per call, written whole or not at all, named `<written ns>-<kind>-<expiry>-<id>.jsonl`
+    so that sorting by name is arrival order and stale files are known without reading them."""
     if not entries:
         return
-    path = FileSystems.join(directory, f"{time.time_ns():020d}-{kind}-{uuid.uuid4().hex[:8]}.jsonl")
+    name = f"{time.time_ns():020d}-{kind}-{expires_micros:019d}-{uuid.uuid4().hex[:8]}.jsonl"
+    path = FileSystems.join(directory, name)
     with FileSystems.create(path + ".partial", compression_type="uncompressed") as handle:
         handle.write(b"".join(orjson.dumps(entry, default=repr) + b"\n" for entry in entries))
     FileSystems.rename([path + ".partial"], [path])  # a kill mid-write leaves no half file behind
 
 
+def prune(directory: str, now_micros: int, retention: timedelta) -> int:
+    """Delete journal files all of whose windows ended more than `retention` ago."""
+    cutoff = now_micros - int(retention.total_seconds() * _MICROS)
+    stale = [path for path in _journal_files(directory) if int(path.rsplit("/", 1)[-1].split("-")[2]) < cutoff]
+    if stale:
+        FileSystems.delete(stale)
+    return len(stale)
+
+
 class _JournalMatchesFn(beam.DoFn):
-    """Journals each new match, drops matches already counted, wakes recovered keys once."""
+    """Journals each new match, drops matches already counted, wakes recovered keys once.
+
+    A match inside the window this key's last full match opened is journaled slim
+    (time, row id, unique value); any other may open a window and is kept whole.
+    """
 
     def __init__(self, journal: DedupJournal):
         self._journal = journal
         self._repeated = Metrics.counter("dedup", "matches_already_counted")
+        self._pruned = Metrics.counter("dedup", "journal_files_pruned")
 
     def setup(self):
-        self._counted = set(self._journal.recovery.counted)
-        self._to_wake = list(self._journal.recovery.windows.items())
+        recovery = self._journal.recovery
+        self._counted = set(recovery.counted)
+        self._to_wake = list(recovery.windows.items())
+        self._open_windows = {key: (state["current"]["start"], state["current"]["end"])
+                              for key, state in recovery.windows.items() if state["current"] is not None}
+        self._next_prune = time.monotonic() + _PRUNE_EVERY_SECONDS
 
     def start_bundle(self):
         self._pending: list[dict] = []
+        self._expires = 0
 
     def process(self, element) -> Iterator:
         key, match = element
@@ -152,11 +208,22 @@ class _JournalMatchesFn(beam.DoFn):
             self._repeated.inc()
             return
         self._counted.add(counted_id(match))
-        self._pending.append(match_entry(key, match))
+        moment = event_time_micros(match)
+        period = int(match["dedup_period_minutes"]) * 60 * _MICROS
+        window = self._open_windows.get(key)
+        if window is not None and window[0] <= moment < window[1]:
+            self._pending.append(more_entry(key, match))
+        else:
+            self._pending.append(match_entry(key, match))
+            self._open_windows[key] = (moment, moment + period)
+        self._expires = max(self._expires, moment + period)
         yield element
 
     def finish_bundle(self) -> Iterator[WindowedValue]:
-        _write(self._journal.directory, "matches", self._pending)
+        _write(self._journal.directory, "matches", self._pending, self._expires)
+        if time.monotonic() >= self._next_prune:
+            self._next_prune = time.monotonic() + _PRUNE_EVERY_SECONDS
+            self._pruned.inc(prune(self._journal.directory, int(time.time() * _MICROS), self._journal.retention))
         for key, state in self._to_wake:
             start = min(w["start"] for w in (state["current"], state["closed"]) if w is not None)
             yield WindowedValue((key, None), Timestamp(micros=start), [GlobalWindow()])
@@ -169,13 +236,19 @@ class _JournalSentFn(beam.DoFn):
 
     def start_bundle(self):
         self._pending: list[dict] = []
+        self._expires = 0
 
     def process(self, document: dict) -> Iterator[dict]:
         self._pending.append(sent_entry(document))
+        self._expires = max(self._expires, _micros_of(document["window_end"]))
         yield document
 
     def finish_bundle(self):
-        _write(self._directory, "sent", self._pending)
+        _write(self._directory, "sent", self._pending, self._expires)
+
+
+def _micros_of(iso: str) -> int:
+    return event_time_micros({"event": {"p_event_time": iso}})
 
 
 class JournalMatches(beam.PTransform):
