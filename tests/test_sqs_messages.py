@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from transforms.sqs_messages import NotifiedObject, parse_message
+from transforms.sqs_messages import UNKNOWN_SIZE, NotifiedObject, parse_message
 
 KEY = "AWSLogs/111122223333/CloudTrail/us-east-1/2025/01/15/111122223333_CloudTrail_us-east-1_20250115T1205Z_Xk3YtQpR8cVb2NwA.json.gz"
 
@@ -184,3 +184,12 @@ def test_an_sns_envelope_around_garbage_is_a_dead_letter_keeping_the_whole_body(
     body = json.dumps(dict(sns_envelope({}), Message="not json"))
     contents = parse_message("m-14", body)
     assert contents.dead_letter.body == body
+
+
+def test_cloudtrail_log_delivery_notifications_through_sns_name_every_key():
+    second = KEY.replace("Xk3YtQpR8cVb2NwA", "Pq7ZrW2mN4sLk9Hd")
+    notice = {"s3Bucket": "acme-cloudtrail-logs", "s3ObjectKey": [KEY, second]}
+    contents = parse_message("m-15", json.dumps(dict(sns_envelope({}), Message=json.dumps(notice),
+                                                     Subject="[AWS Notification Message]")))
+    assert contents.objects == (NotifiedObject("acme-cloudtrail-logs", KEY, UNKNOWN_SIZE, ""),
+                                NotifiedObject("acme-cloudtrail-logs", second, UNKNOWN_SIZE, ""))

@@ -10,6 +10,9 @@ one queue may even receive a mix of them:
   with raw message delivery on, unwrapped (then it looks like the direct case);
 * EventBridge "Object Created" events (``{"detail-type": "Object Created",
   "source": "aws.s3", "detail": {"bucket": ..., "object": ...}}``);
+* CloudTrail's own SNS notification of a delivered log file
+  (``{"s3Bucket": ..., "s3ObjectKey": [...]}``), which names keys but gives
+  no size or ETag (size is then -1, "unknown");
 * the ``s3:TestEvent`` S3 sends when a notification is configured, which
   carries no object and is acknowledged and ignored.
 
@@ -26,6 +29,9 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 from urllib.parse import unquote_plus
+
+
+UNKNOWN_SIZE = -1
 
 
 class NotifiedObject(NamedTuple):
@@ -87,6 +93,8 @@ def _explain(document: Any) -> MessageContents:
         return _s3_notification(document["Records"])
     if document.get("source") == "aws.s3" and "detail-type" in document:
         return _eventbridge_event(document)
+    if "s3Bucket" in document and "s3ObjectKey" in document:
+        return _cloudtrail_delivery(document)
     raise UnknownShape(f"no known notification shape has the keys {sorted(document)[:8]}")
 
 
@@ -130,6 +138,14 @@ def _eventbridge_event(event: dict) -> MessageContents:
             ),
         )
     )
+
+
+def _cloudtrail_delivery(notice: dict) -> MessageContents:
+    keys = notice["s3ObjectKey"]
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
+        raise UnknownShape("'s3ObjectKey' must be a non-empty list of keys")
+    bucket = _required(notice, "s3Bucket")
+    return MessageContents(objects=tuple(NotifiedObject(bucket, key, UNKNOWN_SIZE, "") for key in keys))
 
 
 def _required(mapping: dict, field: str) -> str:
