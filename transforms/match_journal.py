@@ -14,7 +14,7 @@ On start, ``recover`` replays the matches, in arrival order, through the same
 ``AlertWindows`` decision dedup uses, then takes from the sent documents what was
 really sent. Dedup adopts those windows (``Dedup(recovered=...)``), a wake-up
 element per key sets their timers again, and matches already counted are dropped
-by (rule id, row id) when their object is redelivered. What a restart can repeat,
+by (dedup key, row id) when their object is redelivered. What a restart can repeat,
 always under the same ``alert_id``: an alert whose line was written just before the
 kill but whose "sent" entry was not.
 
@@ -39,7 +39,8 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import Timestamp
 from apache_beam.utils.windowed_value import WindowedValue
 
-from transforms.dedup import AlertWindows, alert_id_of, event_time_micros
+from transforms.dedup import AlertWindows, alert_id_of
+from transforms.timeutil import parse_event_time
 
 DEFAULT_RETENTION = timedelta(hours=2)
 _PRUNE_EVERY_SECONDS = 600
@@ -51,39 +52,34 @@ class Recovery(NamedTuple):
     """What a restart resumes from."""
 
     windows: dict  # dedup key -> AlertWindows state
-    counted: frozenset  # (rule_id, p_row_id) of the matches inside those windows
+    counted: frozenset  # (dedup key, p_row_id) of the matches inside those windows
     entries: list  # the journal entries still needed, in arrival order
 
 
-def match_entry(key: str, match: dict) -> dict:
-    """A match in full: it may open a window, whose alert shows its event."""
-    return {"entry": "match", "key": key, "match": match}
-
-
-def more_entry(key: str, match: dict) -> dict:
-    """A match that only counts toward an open window: what counting it needs."""
-    event = match["event"]
-    return {"entry": "more", "key": key, "t": event["p_event_time"], "r": event["p_row_id"], "u": match.get("unique")}
+def match_entry(key: str, ref: tuple, whole: bool) -> dict:
+    """One match (a dedup `match_ref`); `whole` keeps its document, which only a match
+    that may open a window needs (the window's alert shows it)."""
+    moment, row_id, unique, payload = ref
+    entry = {"entry": "match", "key": key, "t": moment, "r": row_id, "u": unique}
+    if whole:
+        entry["p"] = payload.decode()
+    return entry
 
 
 def sent_entry(document: dict) -> dict:
     return {"entry": "sent", "alert_id": document["alert_id"], "count": document["count"]}
 
 
-def counted_id(match: dict) -> tuple[str, str]:
-    return match["rule_id"], match["event"]["p_row_id"]
-
-
-def _expands(entries: Iterable[dict]) -> Iterator[tuple[str, dict]]:
-    """(key, match) for the match entries, counting ("more") entries filled in from their key's last full match."""
-    last_full: dict[str, dict] = {}
+def _refs(entries: Iterable[dict]) -> Iterator[tuple[str, tuple, dict]]:
+    """(key, match ref, entry) per match entry; a slim entry borrows its key's last document."""
+    last_document: dict[str, bytes] = {}
     for entry in entries:
-        if entry["entry"] == "match":
-            last_full[entry["key"]] = entry["match"]
-            yield entry["key"], entry["match"]
-        elif entry["entry"] == "more" and entry["key"] in last_full:
-            event = {"p_event_time": entry["t"], "p_row_id": entry["r"]}
-            yield entry["key"], dict(last_full[entry["key"]], unique=entry["u"], event=event)
+        if entry["entry"] != "match":
+            continue
+        if "p" in entry:
+            last_document[entry["key"]] = entry["p"].encode()
+        if entry["key"] in last_document:
+            yield entry["key"], (entry["t"], entry["r"], entry["u"], last_document[entry["key"]]), entry
 
 
 def recover(entries: Iterable[dict], now_micros: int, retention: timedelta = DEFAULT_RETENTION) -> Recovery:
@@ -97,32 +93,31 @@ def recover(entries: Iterable[dict], now_micros: int, retention: timedelta = DEF
     for entry in entries:
         if entry["entry"] == "sent":
             sent[entry["alert_id"]] = max(sent.get(entry["alert_id"], 0), entry["count"])
-    matches_by_key: dict[str, list[dict]] = defaultdict(list)
+    by_key: dict[str, list[tuple[tuple, dict]]] = defaultdict(list)
     seen: set[tuple[str, str]] = set()
-    for key, match in _expands(entries):
-        if counted_id(match) not in seen:
-            seen.add(counted_id(match))
-            matches_by_key[key].append(match)
+    for key, ref, entry in _refs(entries):
+        if (key, ref[1]) not in seen:
+            seen.add((key, ref[1]))
+            by_key[key].append((ref, entry))
 
     oldest_kept_end = now_micros - int(retention.total_seconds() * _MICROS)
     windows: dict[str, dict] = {}
     counted: set[tuple[str, str]] = set()
     kept: list[dict] = []
-    for key, matches in matches_by_key.items():
+    for key, matches in by_key.items():
         decision = AlertWindows()
-        for match in matches:
-            decision.observe(match)
+        for ref, _ in matches:
+            decision.observe(ref)
         live = [w for w in (decision.closed, decision.current) if w is not None]
         if max(w["end"] for w in live) < oldest_kept_end:
             continue
         for window in live:
             window["alerted_count"] = sent.get(alert_id_of(window), 0)
         windows[key] = decision.state()
-        firsts = [id(w["first"]) for w in live]
         start = min(w["start"] for w in live)
-        needed = [m for m in matches if event_time_micros(m) >= start]
-        counted.update(counted_id(m) for m in needed)
-        kept += [match_entry(key, m) if id(m) in firsts else more_entry(key, m) for m in needed]
+        needed = [(ref, entry) for ref, entry in matches if ref[0] >= start]
+        counted.update((key, ref[1]) for ref, _ in needed)
+        kept += [entry for _, entry in needed]
         kept += [{"entry": "sent", "alert_id": alert_id_of(w), "count": sent[alert_id_of(w)]}
                  for w in live if alert_id_of(w) in sent]
     return Recovery(windows, frozenset(counted), kept)
@@ -181,7 +176,7 @@ def prune(directory: str, now_micros: int, retention: timedelta) -> int:
 class _JournalMatchesFn(beam.DoFn):
     """Journals each new match, drops matches already counted, wakes recovered keys once.
 
-    A match inside the window this key's last full match opened is journaled slim
+    A match inside the window this key's last whole match opened is journaled slim
     (time, row id, unique value); any other may open a window and is kept whole.
     """
 
@@ -203,21 +198,23 @@ class _JournalMatchesFn(beam.DoFn):
         self._expires = 0
 
     def process(self, element) -> Iterator:
-        key, match = element
-        if counted_id(match) in self._counted:
-            self._repeated.inc()
-            return
-        self._counted.add(counted_id(match))
-        moment = event_time_micros(match)
-        period = int(match["dedup_period_minutes"]) * 60 * _MICROS
-        window = self._open_windows.get(key)
-        if window is not None and window[0] <= moment < window[1]:
-            self._pending.append(more_entry(key, match))
-        else:
-            self._pending.append(match_entry(key, match))
-            self._open_windows[key] = (moment, moment + period)
-        self._expires = max(self._expires, moment + period)
-        yield element
+        key, refs = element
+        fresh = []
+        for ref in sorted(refs):
+            if (key, ref[1]) in self._counted:
+                self._repeated.inc()
+                continue
+            self._counted.add((key, ref[1]))
+            fresh.append(ref)
+            window = self._open_windows.get(key)
+            whole = window is None or not window[0] <= ref[0] < window[1]
+            if whole:
+                period = int(orjson.loads(ref[3])["dedup_period_minutes"]) * 60 * _MICROS
+                self._open_windows[key] = window = (ref[0], ref[0] + period)
+            self._pending.append(match_entry(key, ref, whole))
+            self._expires = max(self._expires, window[1])
+        if fresh:
+            yield key, fresh
 
     def finish_bundle(self) -> Iterator[WindowedValue]:
         _write(self._journal.directory, "matches", self._pending, self._expires)
@@ -240,19 +237,16 @@ class _JournalSentFn(beam.DoFn):
 
     def process(self, document: dict) -> Iterator[dict]:
         self._pending.append(sent_entry(document))
-        self._expires = max(self._expires, _micros_of(document["window_end"]))
+        window_end = parse_event_time(document["window_end"])
+        self._expires = max(self._expires, int(window_end.timestamp() * _MICROS))
         yield document
 
     def finish_bundle(self):
         _write(self._directory, "sent", self._pending, self._expires)
 
 
-def _micros_of(iso: str) -> int:
-    return event_time_micros({"event": {"p_event_time": iso}})
-
-
 class JournalMatches(beam.PTransform):
-    """(key, match) -> the same, journaled and without repeats; plus one (key, None) wake-up per recovered key."""
+    """(key, match refs) -> the same, journaled and without repeats; plus a (key, None) wake-up per recovered key."""
 
     def __init__(self, journal: DedupJournal):
         super().__init__()

@@ -9,6 +9,9 @@ KEY_HOLDERS = {"IAMUser", "Root"}
 def rule(event):
     if event.get("readOnly") is not True or not event.get("eventName", "").startswith(ENUMERATION_PREFIXES):
         return False
+    # Data events (S3 GetObject, Lambda Invoke...) read data, they do not map the account.
+    if event.get("managementEvent") is False:
+        return False
     # Console page loads ("AWS Internal") are a person browsing, not a sweep.
     return event.deep_get("userIdentity", "type") in KEY_HOLDERS and event.get("userAgent") != "AWS Internal"
 
