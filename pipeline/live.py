@@ -4,7 +4,7 @@
         -> object refs -> the same graph as a backfill (pipeline.graph.analyse)
 
 It runs until asked to stop: SIGTERM or SIGINT make the sources finish their
-current poll, the pipeline drains (open dedup windows close and send their
+current poll (an SQS long poll waits at most 20 s), the pipeline drains (open dedup windows close and send their
 updates) and the command returns 0. `--stop-when-idle` stops it once the source
 has had nothing new for that long, to drain a backlog and exit.
 
