@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -38,6 +39,7 @@ from transforms.live_polling import ENDLESS, PollRounds, held_watermark, seconds
 from transforms.objects import ObjectRef, key_date, skip_reason
 from transforms.timeutil import TimeRange
 
+_LOG = logging.getLogger(__name__)
 _SKIPPED_FOLDERS = ("CloudTrail-Digest", "CloudTrail-Insight")
 _MAX_DEPTH = 4  # AWSLogs/ -> o-org/ -> account/ -> CloudTrail/
 
@@ -232,8 +234,12 @@ class _PollS3(beam.DoFn):
             self._committed.remember(pairs)
             today = datetime.now(timezone.utc).date()
             self._committed.forget_before(today - timedelta(days=self._config.lookback_days))
-            if self._checkpoint:
+            if not self._checkpoint:
+                return
+            try:
                 save_checkpoint(self._checkpoint, self._committed)
+            except Exception:  # the next commit saves again; a restart before it only re-reads objects
+                _LOG.exception("S3 poll checkpoint %s not saved", self._checkpoint)
 
     def _should_stop(self) -> bool:
         idle_limit = self._config.stop_when_idle_seconds
