@@ -60,9 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--poll-interval", type=duration, default=duration("5m"),
                         help="with --s3-poll: time between listings (default 5m)")
     parser.add_argument("--lookback-days", type=int, default=1,
-                        help="with --s3-poll: list today's and this many earlier days' folders (default 1)")
-    parser.add_argument("--checkpoint-dir",
-                        help="with --s3-poll: where the seen-objects checkpoint lives (default <lake>/_live)")
+                        help="with --s3-poll: list today's and this many earlier days' folders (default 1); "
+                        "what was read is remembered in <lake>/_live/")
     parser.add_argument("--watermark-allowance", type=duration, default=duration("15m"),
                         help="how late CloudTrail may deliver an event; the watermark trails the clock by it (default 15m)")
     parser.add_argument("--visibility-timeout", type=duration, default=duration("2m"),
@@ -86,7 +85,7 @@ def object_source(args: argparse.Namespace, config: GraphConfig, options: Pipeli
         root_url=args.s3_poll,
         poll_interval_seconds=args.poll_interval.total_seconds(),
         lookback_days=args.lookback_days,
-        checkpoint_dir=args.checkpoint_dir or f"{config.lake.rstrip('/')}/_live",
+        checkpoint_dir=f"{config.lake.rstrip('/')}/_live",
         s3_endpoint_url=options.view_as(S3Options).s3_endpoint_url,
         watermark_allowance=args.watermark_allowance,
         stop_when_idle_seconds=idle,
