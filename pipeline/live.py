@@ -28,7 +28,8 @@ from datetime import timedelta
 from typing import Iterator
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions, PortableOptions, S3Options, StandardOptions
+from apache_beam.options.pipeline_options import (DirectOptions, PipelineOptions, PortableOptions, S3Options,
+                                                  StandardOptions)
 from apache_beam.pipeline import PipelineVisitor
 
 from pipeline.graph import GraphConfig, analyse
@@ -127,10 +128,17 @@ def stage_boundaries(pipeline: beam.Pipeline) -> list[str]:
 
 
 def check_fused(pipeline: beam.Pipeline, options: PipelineOptions) -> None:
-    boundaries = stage_boundaries(pipeline) if runs_locally(options) else []
+    """Refuse what the local runner cannot run live: a split graph, or workers in other processes
+    (which a stop request and the dedup journal's wake-ups would not reach)."""
+    if not runs_locally(options):
+        return
+    boundaries = stage_boundaries(pipeline)
     if boundaries:
         raise RuntimeError("live mode on the local runner needs a graph fused with its source; "
                            f"these steps split it: {', '.join(boundaries)}")
+    if options.view_as(DirectOptions).direct_running_mode == "multi_processing":
+        raise RuntimeError("live mode on the DirectRunner runs in one process; "
+                           "drop --direct_running_mode=multi_processing")
 
 
 @contextlib.contextmanager

@@ -39,3 +39,9 @@ def test_a_shuffle_behind_the_source_is_refused_on_the_local_runner_only():
     with pytest.raises(RuntimeError, match="Reshuffle"):
         check_fused(pipeline, options)
     check_fused(pipeline, PipelineOptions(["--runner=FlinkRunner"]))
+
+
+def test_live_mode_on_the_direct_runner_refuses_worker_processes():
+    options = PipelineOptions(["--direct_running_mode=multi_processing", "--direct_num_workers=2"])
+    with pytest.raises(RuntimeError, match="one process"):
+        check_fused(beam.Pipeline(options=options), options)

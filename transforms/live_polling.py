@@ -6,9 +6,13 @@ poll numbers; a call claims one, polls once and defers the rest.
 CloudTrail delivers an event to S3 up to about 15 minutes after it happened, so
 a live source promises only that no event older than ``now - allowance`` is
 still to come, and it keeps that promise behind the oldest notification it has
-not finished with (a backlog). Events later than that are still read, evaluated
-and alerted; dedup counts them into the window they fall in (reopening the last
-closed one, with an update under its alert id) or opens a new window for them.
+not finished with (a backlog).
+
+A later event is still read, evaluated and alerted, never dropped. What dedup
+does with its match: if its key has a window open, the match counts there; if it
+falls inside the key's last closed window, that window reopens and, when it
+closes again, sends another update under the same ``alert_id``; otherwise it
+opens a window of its own and alerts at once (threshold permitting).
 """
 from __future__ import annotations
 
