@@ -77,6 +77,14 @@ def join_checked(thread: threading.Thread) -> None:
         raise thread.errors[0]  # type: ignore[attr-defined]
 
 
+def iota_run_sqs(endpoint: str, queue_url: str, lake: Path, alerts_file: Path, *extra: str) -> int:
+    """`iota run` on the queue, in this process, with the fixture rules."""
+    from pipeline.cli import main as iota
+
+    return iota(["run", "--sqs-queue-url", queue_url, "--lake", str(lake), "--rules", RULES,
+                 "--alerts-file", str(alerts_file), *extra, *s3_args(endpoint)])
+
+
 def read_alerts(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 

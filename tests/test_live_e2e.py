@@ -13,8 +13,8 @@ import pytest
 
 from pipeline.cli import main as iota
 from tests.cloudtrail import describe_instances, log_file, root_console_login, stop_logging
-from tests.live_support import (RULES, alert_keys, in_background, join_checked, minutes_ago, put_log, queue_depth,
-                                read_alerts, s3_args, wait_for, wired)
+from tests.live_support import (RULES, alert_keys, in_background, iota_run_sqs, join_checked, minutes_ago, put_log,
+                                queue_depth, read_alerts, s3_args, wait_for, wired)
 
 pytestmark = pytest.mark.e2e
 
@@ -59,8 +59,7 @@ def test_streams_notifications_into_the_lake_and_alerts_like_a_backfill_then_sto
 
     live_alerts = tmp_path / "live.jsonl"
     putter = in_background(drop_objects_then_stop)
-    code = iota(["run", "--sqs-queue-url", wiring.queue_url, "--lake", str(tmp_path / "lake"), "--rules", RULES,
-                 "--alerts-file", str(live_alerts), "--stop-when-idle", "60s", *s3_args(moto_endpoint)])
+    code = iota_run_sqs(moto_endpoint, wiring.queue_url, tmp_path / "lake", live_alerts, "--stop-when-idle", "60s")
     join_checked(putter)
     assert code == 0
     summary = capsys.readouterr().err
@@ -99,8 +98,7 @@ def test_five_matches_over_thirty_minutes_in_separate_polls_give_one_alert_and_o
 
     alerts_file = tmp_path / "alerts.jsonl"
     putter = in_background(one_object_per_poll)
-    code = iota(["run", "--sqs-queue-url", wiring.queue_url, "--lake", str(tmp_path / "lake"), "--rules", RULES,
-                 "--alerts-file", str(alerts_file), "--stop-when-idle", "3s", *s3_args(moto_endpoint)])
+    code = iota_run_sqs(moto_endpoint, wiring.queue_url, tmp_path / "lake", alerts_file, "--stop-when-idle", "3s")
     join_checked(putter)
     assert code == 0
 
@@ -150,9 +148,8 @@ def test_the_streaming_graph_runs_on_the_portable_runner(moto_endpoint, tmp_path
                                            root_console_login(minutes_ago(8, now), "q2")], "Q1")
     put_log(moto_endpoint, wiring.bucket, [stop_logging(minutes_ago(5, now), "q3")], "Q2")
     alerts_file = tmp_path / "alerts.jsonl"
-    code = iota(["run", "--sqs-queue-url", wiring.queue_url, "--lake", str(tmp_path / "lake"), "--rules", RULES,
-                 "--alerts-file", str(alerts_file), "--stop-when-idle", "3s", *s3_args(moto_endpoint),
-                 "--runner=PortableRunner", "--job_endpoint=embed", "--environment_type=LOOPBACK"])
+    code = iota_run_sqs(moto_endpoint, wiring.queue_url, tmp_path / "lake", alerts_file, "--stop-when-idle", "3s",
+                        "--runner=PortableRunner", "--job_endpoint=embed", "--environment_type=LOOPBACK")
     assert code == 0
     assert lake_event_ids(tmp_path / "lake") == ["q1", "q2", "q3"]
     assert sorted((a["rule_id"], a["kind"], a["count"]) for a in read_alerts(alerts_file)) == [

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import apache_beam as beam
 from apache_beam.io.restriction_trackers import OffsetRange, OffsetRestrictionTracker
 from apache_beam.transforms.core import RestrictionProvider
 from apache_beam.utils.timestamp import Timestamp
+
+from transforms import live_stop
 
 ENDLESS = 2**62
 
@@ -50,3 +53,23 @@ class PollRounds(RestrictionProvider):
 
     def truncate(self, element, restriction):
         return None
+
+
+class Seed(beam.PTransform):
+    """One element to start a source from, without the Reshuffle `beam.Create` adds
+    (a shuffle the local runner's live mode refuses)."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__()
+        self._value = value
+
+    def expand(self, pbegin):
+        return pbegin | "Impulse" >> beam.Impulse() | "Value" >> beam.Map(lambda _, value: value, self._value)
+
+
+def should_stop(idle_seconds: float, idle_limit: float | None) -> bool:
+    """Whether a source finishes now: a stop was requested, or it has idled past its limit,
+    which then asks every source in the process to stop so the pipeline drains whole."""
+    if idle_limit is not None and idle_seconds >= idle_limit:
+        live_stop.request_stop()
+    return live_stop.stop_requested()

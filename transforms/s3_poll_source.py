@@ -34,8 +34,7 @@ from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
 from apache_beam.metrics import Metrics
 from apache_beam.utils.timestamp import Duration, Timestamp
 
-from transforms import live_stop
-from transforms.live_polling import ENDLESS, PollRounds, held_watermark, seconds_of
+from transforms.live_polling import ENDLESS, PollRounds, Seed, held_watermark, seconds_of, should_stop
 from transforms.objects import ObjectRef, key_date, skip_reason
 from transforms.timeutil import TimeRange
 
@@ -242,10 +241,7 @@ class _PollS3(beam.DoFn):
                 _LOG.exception("S3 poll checkpoint %s not saved", self._checkpoint)
 
     def _should_stop(self) -> bool:
-        idle_limit = self._config.stop_when_idle_seconds
-        if idle_limit is not None and time.time() - self._last_new_object_at >= idle_limit:
-            live_stop.request_stop()
-        return live_stop.stop_requested()
+        return should_stop(time.time() - self._last_new_object_at, self._config.stop_when_idle_seconds)
 
 
 class PollS3Prefix(beam.PTransform):
@@ -256,9 +252,4 @@ class PollS3Prefix(beam.PTransform):
         self._config = config
 
     def expand(self, pbegin):
-        return (
-            pbegin
-            | "Start" >> beam.Impulse()
-            | "Prefix" >> beam.Map(lambda _, url: url, self._config.root_url)
-            | "Poll" >> beam.ParDo(_PollS3(self._config))
-        )
+        return pbegin | "Prefix" >> Seed(self._config.root_url) | "Poll" >> beam.ParDo(_PollS3(self._config))

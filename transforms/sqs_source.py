@@ -59,7 +59,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 
 from transforms import live_stop
 from transforms.dead_letters import DEAD_LETTER_TAG, dead_letter
-from transforms.live_polling import ENDLESS, PollRounds, held_watermark, seconds_of
+from transforms.live_polling import ENDLESS, PollRounds, Seed, held_watermark, seconds_of, should_stop
 from transforms.objects import ObjectRef, skip_reason
 from transforms.sqs_messages import parse_message
 from transforms.timeutil import TimeRange
@@ -316,14 +316,8 @@ class _PollSqs(beam.DoFn):
                 self._tally.add(extensions=len(done))
 
     def _should_stop(self) -> bool:
-        idle_limit = self._config.stop_when_idle_seconds
-        if (
-            idle_limit is not None
-            and len(self._in_flight) == 0
-            and time.time() - self._last_message_at >= idle_limit
-        ):
-            live_stop.request_stop()
-        return live_stop.stop_requested()
+        idle = 0.0 if len(self._in_flight) else time.time() - self._last_message_at
+        return should_stop(idle, self._config.stop_when_idle_seconds)
 
 
 def _sent_at(message: dict) -> float:
@@ -341,8 +335,7 @@ class ReadFromSqs(beam.PTransform):
     def expand(self, pbegin):
         return (
             pbegin
-            | "Start" >> beam.Impulse()
-            | "Queue" >> beam.Map(lambda _, url: url, self._config.queue_url)
+            | "Queue" >> Seed(self._config.queue_url)
             | "Poll" >> beam.ParDo(_PollSqs(self._config)).with_outputs(DEAD_LETTER_TAG, main="objects")
         )
 
