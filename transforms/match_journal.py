@@ -187,7 +187,10 @@ class _JournalMatchesFn(beam.DoFn):
 
     def setup(self):
         recovery = self._journal.recovery
-        self._counted = set(recovery.counted)
+        # Matches counted lately, in two generations of one retention each: enough to know a
+        # redelivery (minutes later), bounded however long the run.
+        self._counted, self._counted_before = set(recovery.counted), set()
+        self._next_generation = time.monotonic() + self._journal.retention.total_seconds()
         self._to_wake = list(recovery.windows.items())
         self._open_windows = {key: (state["current"]["start"], state["current"]["end"])
                               for key, state in recovery.windows.items() if state["current"] is not None}
@@ -199,9 +202,14 @@ class _JournalMatchesFn(beam.DoFn):
 
     def process(self, element) -> Iterator:
         key, refs = element
+        if time.monotonic() >= self._next_generation:
+            self._counted, self._counted_before = set(), self._counted
+            self._next_generation = time.monotonic() + self._journal.retention.total_seconds()
+            ended = int(time.time() * _MICROS) - int(self._journal.retention.total_seconds() * _MICROS)
+            self._open_windows = {k: w for k, w in self._open_windows.items() if w[1] >= ended}
         fresh = []
         for ref in sorted(refs):
-            if (key, ref[1]) in self._counted:
+            if (key, ref[1]) in self._counted or (key, ref[1]) in self._counted_before:
                 self._repeated.inc()
                 continue
             self._counted.add((key, ref[1]))
