@@ -15,8 +15,8 @@ On start, ``recover`` replays the matches, in arrival order, through the same
 really sent. Dedup adopts those windows (``Dedup(recovered=...)``), a wake-up
 element per key sets their timers again, and matches already counted are dropped
 by (dedup key, row id) when their object is redelivered. What a restart can repeat,
-always under the same ``alert_id``: an alert whose line was written just before the
-kill but whose "sent" entry was not.
+always under the same ``alert_id`` and count: an alert or update whose line was
+written just before the kill but whose "sent" entry was not.
 
 A match inside a window already journaled is written slim (time, row id, unique
 value); files whose windows all ended more than ``retention`` (default 2 hours)
