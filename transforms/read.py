@@ -7,18 +7,16 @@ object becomes a dead letter instead of taking the worker down.
 from __future__ import annotations
 
 import zlib
-from typing import BinaryIO, Iterator, Optional
+from typing import BinaryIO, Iterator
 
 import apache_beam as beam
-from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.aws.clients.s3.messages import S3ClientError
-from apache_beam.io.aws.s3io import S3IO
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from transforms.dead_letters import DEAD_LETTER_TAG, dead_letter
 from transforms.objects import ObjectRef
+from transforms.storage import open_object
 from transforms.worker import tune_garbage_collector
 
 DEFAULT_MAX_OBJECT_BYTES = 512 * 1024 * 1024
@@ -72,13 +70,8 @@ def read_stream(stream: BinaryIO, max_bytes: int) -> bytes:
     return _read_plain(stream, first, max_bytes)
 
 
-def read_object(url: str, max_bytes: int, s3: Optional[S3IO] = None) -> bytes:
-    """The object's plain bytes; `s3`, when given, is the client to reuse for s3:// URLs."""
-    if s3 is not None and url.startswith("s3://"):
-        stream = s3.open(url, "r")
-    else:
-        stream = FileSystems.open(url, compression_type=CompressionTypes.UNCOMPRESSED)
-    with stream:
+def read_object(url: str, max_bytes: int, options: PipelineOptions) -> bytes:
+    with open_object(url, options) as stream:
         return read_stream(stream, max_bytes)
 
 
@@ -86,7 +79,6 @@ class _ReadObjectFn(beam.DoFn):
     def __init__(self, max_bytes: int, options: PipelineOptions):
         self._max_bytes = max_bytes
         self._options = options
-        self._s3: Optional[S3IO] = None
         self._read = Metrics.counter("objects", "read")
         self._failed = Metrics.counter("objects", "failed")
         self._bytes = Metrics.counter("objects", "bytes_decompressed")
@@ -94,16 +86,9 @@ class _ReadObjectFn(beam.DoFn):
     def setup(self):
         tune_garbage_collector()
 
-    def _s3_client(self, url: str) -> Optional[S3IO]:
-        """One S3 client per worker: Beam's S3 filesystem builds a new boto3 client, reloading
-        its JSON service models (~0.1 s of CPU), for every object it opens."""
-        if self._s3 is None and url.startswith("s3://"):
-            self._s3 = S3IO(options=self._options)
-        return self._s3
-
     def process(self, ref: ObjectRef) -> Iterator:
         try:
-            data = read_object(ref.url, self._max_bytes, self._s3_client(ref.url))
+            data = read_object(ref.url, self._max_bytes, self._options)
         except (ObjectReadError, OSError, S3ClientError) as exc:
             self._failed.inc()
             yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, dead_letter("read", ref.url, str(exc), ref.size))
