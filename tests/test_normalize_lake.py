@@ -2,13 +2,12 @@ from datetime import datetime, timezone
 
 import duckdb
 import pyarrow.dataset as ds
-
-from tests.cloudtrail import ACCOUNT, describe_instances, root_console_login, stop_logging
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from tests.cloudtrail import ACCOUNT, describe_instances, root_console_login, stop_logging
 from transforms.lake import by_partition, lake_file_path, parquet_bytes, to_table
-from transforms.storage import write_object
 from transforms.normalize import chunked, indicators, normalise_records
+from transforms.storage import write_object
 
 PARSED_AT = datetime(2025, 1, 2, tzinfo=timezone.utc)
 SOURCE = "s3://trail-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2025/01/01/f.json.gz"
