@@ -6,7 +6,7 @@ import logging
 import sys
 from typing import Optional
 
-from pipeline import backfill, rule_tests
+from pipeline import backfill, live, rule_tests
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,12 +17,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     backfill.add_arguments(commands.add_parser("backfill", help="read an S3 prefix or folder into the lake and alerts"))
+    live.add_arguments(commands.add_parser("run", help="run live: stream new CloudTrail objects from SQS or S3 polling"))
     rule_tests.add_arguments(commands.add_parser("test", help="run the rules' YAML tests"))
     return parser
 
 
 # Subcommands that build a Beam pipeline take Beam's own flags; the others take none.
-_BEAM_COMMANDS = {"backfill"}
+_BEAM_COMMANDS = {"backfill", "run"}
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -33,7 +34,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     if beam_args and args.command not in _BEAM_COMMANDS:
         parser.error(f"unrecognized arguments: {' '.join(beam_args)}")
     args.beam_args = beam_args
-    handlers = {"backfill": backfill.main, "test": rule_tests.main}
+    handlers = {"backfill": backfill.main, "run": live.main, "test": rule_tests.main}
     return handlers[args.command](args)
 
 

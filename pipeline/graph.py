@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import apache_beam as beam
 from apache_beam.pvalue import PCollection
@@ -21,6 +21,7 @@ from transforms.dead_letters import DEAD_LETTER_TAG, WriteDeadLetters
 from transforms.dedup import DEFAULT_LATENESS_ALLOWANCE, Dedup
 from transforms.detect import Detect
 from transforms.lake import WriteLake
+from transforms.match_journal import DedupJournal, JournalMatches, JournalSentAlerts
 from transforms.normalize import Normalise
 from transforms.objects import FindObjects
 from transforms.parse import ParseObjects
@@ -40,12 +41,13 @@ class GraphConfig:
     time_range: TimeRange = TimeRange()
     max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES
     lateness_allowance: timedelta = DEFAULT_LATENESS_ALLOWANCE
+    dedup_journal: Optional[DedupJournal] = None  # live mode on the local runner only
 
 
 class GraphOutputs(NamedTuple):
     lake_files: PCollection
     alerts: PCollection
-    dead_letter_files: PCollection
+    dead_letter_files: tuple[PCollection, ...]
 
 
 def analyse(object_refs: PCollection, config: GraphConfig) -> GraphOutputs:
@@ -57,16 +59,22 @@ def analyse(object_refs: PCollection, config: GraphConfig) -> GraphOutputs:
     lake_files = events.events | "Lake" >> WriteLake(config.lake)
 
     detected = events.events | "Detect" >> Detect(config.rule_bundle, config.time_range)
+    matches, journal = detected.matches, config.dedup_journal
+    if journal is not None:
+        matches = matches | "Journal matches" >> JournalMatches(journal)
     alerts = (
-        detected.matches
-        | "Dedup" >> Dedup(config.streaming, config.lateness_allowance)
+        matches
+        | "Dedup" >> Dedup(config.streaming, config.lateness_allowance, journal.recovery.windows if journal else None)
         | "Alerts" >> WriteAlertsJsonLines(config.alerts_file)
     )
+    if journal is not None:
+        alerts = alerts | "Journal sent alerts" >> JournalSentAlerts(journal.directory)
 
-    dead_letter_files = (
-        [stage[DEAD_LETTER_TAG] for stage in (read, parsed, events, detected)]
-        | "Collect failures" >> beam.Flatten()
-        | "Dead letters" >> WriteDeadLetters(config.lake)
+    # One writer per stage rather than a Flatten: behind an unbounded source on the local
+    # runner a Flatten is a stage boundary that never runs while the source is live.
+    dead_letter_files = tuple(
+        stage[DEAD_LETTER_TAG] | f"Dead letters ({name})" >> WriteDeadLetters(config.lake)
+        for name, stage in (("read", read), ("parse", parsed), ("normalise", events), ("detect", detected))
     )
     return GraphOutputs(lake_files, alerts, dead_letter_files)
 
