@@ -467,13 +467,12 @@ def test_non_rule_specs_are_skipped_and_reported(tmp_path):
         ('DENIED = ("AccessDenied", "UnauthorizedOperation")\n\ndef rule(event):\n'
          '    return event.get("errorCode") in DENIED\n', {"errorCode": {"AccessDenied", "UnauthorizedOperation"}}),
         ('def rule(event):\n    return event.deep_get("userIdentity", "type") == "Root"\n', {"userIdentity.type": {"Root"}}),
-        ('from panther_base_helpers import deep_get\n\ndef rule(event):\n'
-         '    if deep_get(event, "userIdentity", "type", default=None) not in ("IAMUser", "Root"):\n'
+        ('def rule(event):\n    if event.deep_get("userIdentity", "type", default=None) not in ("IAMUser", "Root"):\n'
          '        return False\n    return True\n', {"userIdentity.type": {"IAMUser", "Root"}}),
         ('def rule(event):\n    return event.get("errorCode") is None and event.get("x") == 1\n', {"errorCode": {None}}),
     ],
     ids=["equality", "subscript-reversed", "early-return-and-constant", "or-union", "negated-guard", "helper-deep-get",
-         "value-errorcode-in-constant", "value-nested-identity-type", "value-helper-deep-get-guard", "value-is-none"],
+         "value-errorcode-in-constant", "value-nested-identity-type", "value-deep-get-guard", "value-is-none"],
 )
 def test_index_learns_constraints_every_true_path_needs(source, expected):
     assert learn_constraints(source) == {k: frozenset(v) for k, v in expected.items()}
@@ -500,12 +499,14 @@ def test_index_learns_constraints_every_true_path_needs(source, expected):
         'def rule(event):\n    return event.get("userIdentity.type") == "Root"\n',
         'def rule(event):\n    return event.get("readOnly") is True\n',
         'def rule(event):\n    return event.get("errorCode") is not None\n',
+        'from panther_base_helpers import deep_get\n\ndef rule(event):\n'
+        '    return deep_get(event, "userIdentity", "type") == "Root"\n',
     ],
     ids=[
         "or-with-free-branch", "startswith", "not-in", "mutated-constant", "global-constant", "try-block",
         "loop-with-return", "param-rebound", "local-deep-get", "substring-in", "other-casing", "udm",
         "value-subscript-raises-when-absent", "value-default-given", "value-deep-get-default", "value-dotted-key",
-        "not-a-value-field", "value-complement",
+        "not-a-value-field", "value-complement", "value-through-helper-deep-get",
     ],
 )
 def test_index_leaves_rules_it_cannot_prove_unconstrained(source):

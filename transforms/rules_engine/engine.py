@@ -75,8 +75,9 @@ class RuleEngine:
 
     Build it once per worker (e.g. in `DoFn.setup`): construction compiles every
     module. Disabled rules are left out unless `include_disabled`. With `use_index`
-    (the default) a record reaches only the rules its eventSource/eventName can match;
-    without it every rule of the record's log type runs (for comparison and benchmarks).
+    (the default) a record reaches only the rules its eventSource, eventName, errorCode
+    and userIdentity.type can match (see index); without it every rule of the record's
+    log type runs (for comparison and benchmarks).
     """
 
     def __init__(self, bundle: RuleBundle, include_disabled: bool = False, use_index: bool = True):

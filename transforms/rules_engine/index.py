@@ -15,11 +15,11 @@ Two kinds of field:
 - value fields (errorCode, userIdentity.type): the record offers exactly what the
   rule's own read returns, None when the field is absent or null, so records without
   an errorCode stay away from rules that need one. Only reads that give None for an
-  absent field count (`.get(f)`, `deep_get` without a default); comparisons may also
-  be `is True` / `is False` / `is None`; a value other than a string, bool or None
-  reaches the rule. Each value field costs a lookup or two per record, so only fields
-  that keep busy rules away from most records earn a place (measured: readOnly and
-  eventType did not pay for themselves on the benchmark traffic).
+  absent field count (the event's own `.get(f)` and `.deep_get(...)` without a
+  default); comparisons may also be `is True` / `is False` / `is None`; a value other
+  than a string, bool or None reaches the rule. Each value field costs a lookup or two
+  per record, so only fields that keep busy rules away from most records earn a place
+  (measured: readOnly and eventType did not pay for themselves on the benchmark traffic).
 """
 from __future__ import annotations
 
@@ -245,12 +245,12 @@ class _Analyser:
                 return _value_field(expr.args, [k.value for k in expr.keywords])
             return None
         if isinstance(func, ast.Name) and func.id in self.deep_get_names:
-            if len(expr.args) >= 2 and _is_name(expr.args[0], self.param) and all(
+            # Name fields only: a rule folder may bring its own panther_base_helpers.deep_get,
+            # and a value field is only as exact as the read the index repeats.
+            if len(expr.args) == 2 and _is_name(expr.args[0], self.param) and all(
                 k.arg == "default" for k in expr.keywords
             ):
-                if len(expr.args) == 2 and _single_field(_string_constant(expr.args[1])):
-                    return _single_field(_string_constant(expr.args[1]))
-                return _value_field(expr.args[1:], [k.value for k in expr.keywords])
+                return _single_field(_string_constant(expr.args[1]))
         return None
 
     def _collection(self, expr: ast.expr) -> frozenset[str] | None:
