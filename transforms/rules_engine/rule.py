@@ -29,17 +29,6 @@ DEFAULT_THRESHOLD = 1
 _SCALARS = frozenset({str, int, bool, type(None)})
 _EVENT_VIEWS = frozenset({ImmutableCaseInsensitiveDict, ImmutableList, PantherEvent})
 _MAX_PLAIN_DEPTH = 64
-OPTIONAL_FUNCTIONS = (
-    "title",
-    "dedup",
-    "severity",
-    "alert_context",
-    "description",
-    "runbook",
-    "reference",
-    "destinations",
-    "unique",
-)
 
 
 class _Unusable(Exception):
