@@ -4,12 +4,17 @@ Slack allows about one message per second per incoming webhook or channel; Pager
 throttles each routing key. Sends to one destination are spaced at least
 `1 / per_second` apart, and a 429 pushes the next free slot back by its
 `Retry-After`, so every sender to that destination waits, not just the one refused.
+Slots are spaced 2% wider than the limit: requests cross the network with a little
+jitter, and two sends that leave exactly one interval apart may arrive closer than
+that and be refused.
 """
 from __future__ import annotations
 
 import threading
 import time
 from typing import Callable
+
+SPACING_MARGIN = 1.02
 
 
 class RateLimiter:
@@ -19,7 +24,7 @@ class RateLimiter:
                  sleep: Callable[[float], None] = time.sleep):
         if per_second is not None and per_second <= 0:
             raise ValueError("per_second must be positive (or None for no limit)")
-        self._interval = 0.0 if per_second is None else 1.0 / per_second
+        self._interval = 0.0 if per_second is None else SPACING_MARGIN / per_second
         self._clock = clock
         self._sleep = sleep
         self._next_slot = 0.0
