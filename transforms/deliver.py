@@ -15,7 +15,7 @@ import logging
 import threading
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Iterator, Mapping
+from typing import Any, Dict, Iterator, Mapping, Tuple
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
@@ -185,6 +185,7 @@ class DeliverAlerts(beam.PTransform):
         results = (
             alerts
             | "Key by alert id" >> beam.Map(lambda alert: (alert["alert_id"], alert))
+            .with_output_types(Tuple[str, Dict[str, Any]])
             | "Send to routed outputs" >> beam.ParDo(SendToOutputsFn(self._config, self._pipeline_token))
             .with_outputs(UNDELIVERED, main="receipts"))
         _ = results[UNDELIVERED] | "Keep undelivered for replay" >> beam.ParDo(StoreUndeliveredFn(self._lake))
