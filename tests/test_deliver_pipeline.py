@@ -109,6 +109,19 @@ def test_alert_naming_an_unknown_output_is_dead_lettered_with_the_reason(http_re
     assert http_recorder.requests == []
 
 
+def test_permanent_refusal_goes_to_the_dead_letter_store_at_once_with_the_answer(
+        http_recorder, outputs_config, tmp_path):
+    http_recorder.respond_with(lambda request: Reply(400, "invalid_blocks"))
+    lake = tmp_path / "lake"
+    with TestPipeline() as pipeline:
+        _ = pipeline | beam.Create([console_login_alert(7)]) | DeliverAlerts(outputs_config, str(lake))
+
+    [path] = glob.glob(str(lake / "_undelivered" / "output=soc-slack" / "*.json"))
+    record = UndeliveredAlert.from_json(open(path, "rb").read())
+    assert (record.attempts, record.status, record.response_body) == (1, 400, "invalid_blocks")
+    assert len(http_recorder.requests) == 1 and "pipelinesecret" not in open(path).read()
+
+
 def test_archive_writes_each_alert_once_into_its_event_hour_and_a_rerun_changes_nothing(tmp_path):
     lake = str(tmp_path / "lake")
     alert = console_login_alert(5)

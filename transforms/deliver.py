@@ -22,8 +22,11 @@ from apache_beam.coders import PickleCoder
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
-from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
+from apache_beam.utils.timestamp import Duration, Timestamp
 
+from transforms.outputs.alert_fields import parse_time
 from transforms.outputs.archive import archive_path, encode_alert
 from transforms.outputs.dead_letters import DeadLetterStore, UndeliveredAlert
 from transforms.outputs.delivery import DeliveryOutcome, deliver
@@ -33,6 +36,7 @@ from transforms.outputs.routing import OutputsConfig
 METRICS_NAMESPACE = "iota.outputs"
 UNDELIVERED = "undelivered"
 LOG = logging.getLogger(__name__)
+MEMORY_AFTER_WINDOW = Duration(seconds=24 * 3600)
 
 
 class BeamFiles:
@@ -107,10 +111,13 @@ class SendToOutputsFn(beam.DoFn):
     Keyed by alert_id. State remembers which (output, kind, count) were delivered and
     each output's thread reference (the Slack bot message `ts`), so a redelivered
     alert document is not posted twice and the update threads under its alert.
+    The memory is dropped a day (event time) after the alert's dedup window closed,
+    so state does not grow for ever in a live pipeline.
     Undelivered alerts leave on the `undelivered` tag.
     """
 
     MEMORY = ReadModifyWriteStateSpec("delivered", PickleCoder())
+    FORGET = TimerSpec("forget", TimeDomain.WATERMARK)
 
     def __init__(self, config: OutputsConfig, pipeline_token: str):
         self._config = config
@@ -126,9 +133,10 @@ class SendToOutputsFn(beam.DoFn):
         for output in getattr(self, "_outputs", {}).values():
             output.close()
 
-    def process(self, keyed_alert: tuple[str, Mapping[str, Any]],
-                memory_state=beam.DoFn.StateParam(MEMORY)) -> Iterator[Any]:
+    def process(self, keyed_alert: tuple[str, Mapping[str, Any]], memory_state=beam.DoFn.StateParam(MEMORY),
+                forget=beam.DoFn.TimerParam(FORGET)) -> Iterator[Any]:
         _, alert = keyed_alert
+        forget.set(Timestamp.from_utc_datetime(parse_time(alert["window_end"])) + MEMORY_AFTER_WINDOW)
         memory = memory_state.read() or {"delivered": set(), "threads": {}}
         for output_id in self._config.route(alert):
             delivery_key = (output_id, alert.get("kind"), alert.get("count"))
@@ -147,6 +155,10 @@ class SendToOutputsFn(beam.DoFn):
             yield {"alert_id": alert.get("alert_id"), "kind": alert.get("kind"), "output_id": output_id,
                    "delivered": outcome.delivered, "attempts": outcome.attempts}
         memory_state.write(memory)
+
+    @on_timer(FORGET)
+    def forget_alert(self, memory_state=beam.DoFn.StateParam(MEMORY)) -> None:
+        memory_state.clear()
 
     def _deliver(self, output_id: str, alert: Mapping[str, Any], thread_ref: str | None) -> DeliveryOutcome:
         output = self._outputs.get(output_id)

@@ -112,14 +112,15 @@ class HttpOutput:
     def _redact(self, text: str) -> str:
         return redact(text, self._secrets)
 
-    def _post_json(self, url: str, document: Any, headers: Mapping[str, str] | None = None,
-                   body: bytes | None = None) -> requests.Response:
-        """POST `document` (or pre-encoded `body`) and classify anything but a 2xx as a DeliveryFailure."""
-        payload = body if body is not None else orjson.dumps(document)
+    def _post_json(self, url: str, document: Any, headers: Mapping[str, str] | None = None) -> requests.Response:
+        return self._post(url, orjson.dumps(document), headers)
+
+    def _post(self, url: str, body: bytes, headers: Mapping[str, str] | None = None) -> requests.Response:
+        """POST a JSON body; anything but a 2xx answer becomes a DeliveryFailure."""
         all_headers = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
         try:
-            response = self._session.post(url, data=payload, headers=all_headers,
-                                           timeout=self._timeout, allow_redirects=False)
+            response = self._session.post(url, data=body, headers=all_headers,
+                                          timeout=self._timeout, allow_redirects=False)
         except requests.Timeout:
             raise DeliveryFailure(f"no answer within {self._timeout:g}s", retryable=True) from None
         except requests.ConnectionError as error:
@@ -130,9 +131,12 @@ class HttpOutput:
             return response
         raise self._failure_for(response)
 
+    def _reported_body(self, response: requests.Response) -> str:
+        return self._redact(response.text[:MAX_REPORTED_BODY_CHARS])
+
     def _failure_for(self, response: requests.Response) -> DeliveryFailure:
         status = response.status_code
-        body = self._redact(response.text[:MAX_REPORTED_BODY_CHARS])
+        body = self._reported_body(response)
         if status == 429:
             return DeliveryFailure("rate limited (HTTP 429)", retryable=True, status=status, body=body,
                                    retry_after=parse_retry_after(response.headers.get("Retry-After")))

@@ -48,9 +48,9 @@ class SlackBotOutput(HttpOutput):
             answer = response.json()
         except ValueError:
             raise DeliveryFailure("Slack answered with something other than JSON", retryable=True,
-                                  status=response.status_code, body=self._redact(response.text[:2000])) from None
+                                  status=response.status_code, body=self._reported_body(response)) from None
         if not answer.get("ok"):
             error = str(answer.get("error", "unknown_error"))
             raise DeliveryFailure(f"Slack refused the message: {error}", retryable=error in TRANSIENT_ERRORS,
-                                  status=response.status_code, body=self._redact(response.text[:2000]))
+                                  status=response.status_code, body=self._reported_body(response))
         return Sent(response.status_code, thread_ref=thread_ref if is_update else answer.get("ts"))

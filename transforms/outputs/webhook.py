@@ -54,5 +54,5 @@ class WebhookOutput(HttpOutput):
             timestamp = str(int(self._clock()))
             headers[TIMESTAMP_HEADER] = timestamp
             headers[SIGNATURE_HEADER] = sign(self._signing_secret, timestamp, body)
-        response = self._post_json(self._url, None, headers=headers, body=body)
+        response = self._post(self._url, body, headers)
         return Sent(response.status_code)
