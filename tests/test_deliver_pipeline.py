@@ -145,3 +145,17 @@ def test_archive_writes_each_alert_once_into_its_event_hour_and_a_rerun_changes_
     [record] = list(fastavro.reader(io.BytesIO(first[sorted(first)[1]])))
     assert (record["kind"], record["count"], record["rule_id"]) == ("update", 3, "AWS.Console.LoginWithoutMFA")
     assert record["first_event_time"].isoformat() == "2025-01-01T12:03:27+00:00"
+
+
+@pytest.mark.portable
+def test_delivery_state_and_timers_run_on_the_portable_runner(http_recorder, outputs_config, tmp_path):
+    answer_like_the_real_services(http_recorder)
+    alert = console_login_alert(8)
+    options = PipelineOptions(["--runner=PortableRunner", "--job_endpoint=embed", "--environment_type=LOOPBACK"])
+    with beam.Pipeline(options=options) as pipeline:
+        alerts = pipeline | beam.Create([alert, alert])
+        _ = alerts | DeliverAlerts(outputs_config, str(tmp_path / "lake"))
+        _ = alerts | ArchiveAlerts(str(tmp_path / "lake"))
+
+    assert len(http_recorder.requests_to(WEBHOOK_PATH)) == 1
+    assert len(glob.glob(str(tmp_path / "lake" / "alerts" / "**" / "*.avro"), recursive=True)) == 1

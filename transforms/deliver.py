@@ -184,7 +184,10 @@ class StoreUndeliveredFn(beam.DoFn):
 class DeliverAlerts(beam.PTransform):
     """alerts -> Slack / webhook / PagerDuty, undeliverable ones kept under `<lake>/_undelivered/`.
 
-    Returns the delivery receipts (one dict per alert and output).
+    Returns the delivery receipts (one dict per alert and output). Rate limits hold
+    per worker process: on a cluster with several SDK workers delivering, give each
+    output `rate_limit_per_second` divided by their number (alerts are few, so one
+    delivering worker is usually plenty); 429s are still honoured either way.
     """
 
     def __init__(self, config: OutputsConfig, lake: str):
