@@ -1,6 +1,7 @@
 """Shared fixtures: real local servers on 127.0.0.1, never in-process mocks."""
 from __future__ import annotations
 
+import logging
 import os
 import socket
 
@@ -8,6 +9,8 @@ import boto3
 import pytest
 
 AWS_REGION = "us-east-1"
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 def free_port() -> int:

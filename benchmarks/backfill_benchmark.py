@@ -1,0 +1,230 @@
+"""Backfill throughput against the floor of just reading the same CloudTrail files.
+
+Generates realistic ``.json.gz`` CloudTrail files (see ``cloudtrail_gen``) into a work
+folder, then on those same files measures:
+
+  (a) the floor: gunzip + ``orjson.loads`` of every file in a tight loop, events/s;
+  (b) the real ``python -m pipeline backfill`` CLI with the bundled rules writing the
+      Parquet lake, on the DirectRunner with one worker, wall-clock events/s;
+  (c) their ratio, and the peak RSS of the pipeline's process tree.
+
+Exits non-zero when the bar is missed (ratio >= 0.20, peak RSS <= 1.5 GiB)::
+
+    python -m benchmarks.backfill_benchmark                 # 200,000 events
+    python -m benchmarks.backfill_benchmark --events 20000  # a quick look
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import pyarrow.parquet as pq
+
+from benchmarks.cloudtrail_gen import write_trail
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MIN_RATIO = 0.20
+MAX_RSS_BYTES = int(1.5 * 1024**3)
+# A few incidents so the detect and dedup stages do real work, as they would on a real trail.
+ATTACKS = {"root_console_login": 3, "stop_logging": 1, "security_group_open_world": 4, "attach_admin_policy": 1}
+
+
+@dataclass(frozen=True)
+class FloorResult:
+    events: int
+    seconds: float
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    seconds: float
+    peak_tree_rss: int
+    peak_process_rss: int
+    returncode: int
+    output_tail: str
+    lake_rows: int
+    alerts: int
+
+
+def measure_floor(files: list[Path], passes: int = 3) -> FloorResult:
+    """Gunzip and parse every file: what no pipeline over these files can beat (best of `passes`)."""
+    best = None
+    for _ in range(passes):
+        events = 0
+        started = time.perf_counter()
+        for path in files:
+            events += len(orjson.loads(gzip.decompress(path.read_bytes()))["Records"])
+        seconds = time.perf_counter() - started
+        best = seconds if best is None else min(best, seconds)
+    return FloorResult(events, best)
+
+
+def _tree_rss(root_pid: int) -> int:
+    """Resident bytes of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)  # fields[1] is the parent pid
+        rss[pid] = int(fields[21]) * resource.getpagesize()  # fields[21] is rss in pages
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, ()))
+    return total
+
+
+class _RssSampler(threading.Thread):
+    """Samples a process tree's RSS every `interval` seconds and keeps the peak."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.peak = pid, interval, 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.peak = max(self.peak, _tree_rss(self.pid))
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> int:
+        self._stop_event.set()
+        self.join()
+        return self.peak
+
+
+def _lake_rows(lake: Path) -> int:
+    """Rows in the lake's Parquet files (dead letters under _errors/ not counted)."""
+    return sum(
+        pq.ParquetFile(path).metadata.num_rows
+        for path in lake.rglob("*.parquet")
+        if "_errors" not in path.relative_to(lake).parts
+    )
+
+
+def run_pipeline(input_dir: Path, work: Path, extra_args: list[str], profile_to: Path | None) -> PipelineResult:
+    """Run the backfill CLI as a child process on one worker, timing it and sampling its memory."""
+    lake, alerts = work / "lake", work / "alerts.jsonl"
+    command = [sys.executable]
+    if profile_to is not None:
+        command += ["-m", "cProfile", "-o", str(profile_to)]
+    command += [
+        "-m", "pipeline", "backfill",
+        "--input", str(input_dir), "--lake", str(lake), "--alerts-file", str(alerts),
+        "--runner", "DirectRunner", "--direct_num_workers", "1", "--direct_running_mode", "in_memory",
+        *extra_args,
+    ]
+    log = work / "pipeline.log"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (str(REPO_ROOT), os.environ.get("PYTHONPATH")))))
+    with open(log, "wb") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+        sampler = _RssSampler(process.pid)
+        sampler.start()
+        returncode = process.wait()
+        seconds = time.perf_counter() - started
+        peak_tree = sampler.stop()
+    peak_process = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KiB on Linux
+    tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
+    alert_count = sum(1 for line in alerts.read_text().splitlines() if line.strip()) if alerts.exists() else 0
+    return PipelineResult(
+        seconds, max(peak_tree, peak_process), peak_process, returncode, tail,
+        _lake_rows(lake) if lake.exists() else 0, alert_count,
+    )
+
+
+def _gib(size: int) -> str:
+    return f"{size / 1024**3:.2f} GiB"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=200_000, help="background events to generate (default 200000)")
+    parser.add_argument("--events-per-file", type=int, default=400, help="average events per file (default 400)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--work-dir", type=Path, help="keep inputs, lake and log here instead of a temp folder")
+    parser.add_argument("--profile", type=Path, metavar="OUT.prof",
+                        help="run the pipeline under cProfile and write its stats here (slows the run)")
+    parser.add_argument("pipeline_args", nargs=argparse.REMAINDER,
+                        help="after --, extra arguments for `pipeline backfill`")
+    args = parser.parse_args(argv)
+    extra = [a for a in args.pipeline_args if a != "--"]
+
+    with tempfile.TemporaryDirectory(prefix="iota-bench-") as scratch:
+        work = args.work_dir or Path(scratch)
+        input_dir = work / "input"
+        for stale in ("lake", "alerts.jsonl"):
+            if (work / stale).exists():
+                raise SystemExit(f"{work / stale} exists from an earlier run; use a fresh --work-dir")
+        print(f"generating {args.events:,} events into {input_dir} ...", flush=True)
+        written = write_trail(input_dir, args.events, seed=args.seed, events_per_file=args.events_per_file,
+                              attacks=ATTACKS)
+        files = sorted(written.log_files)
+        input_bytes = sum(path.stat().st_size for path in files)
+
+        floor = measure_floor(files)
+        print(f"floor: {floor.events:,} events in {floor.seconds:.2f} s", flush=True)
+        print("running the backfill pipeline (DirectRunner, 1 worker) ...", flush=True)
+        result = run_pipeline(input_dir, work, extra, args.profile)
+
+    if result.returncode != 0:
+        print(f"FAIL: pipeline exited with {result.returncode}; last output:\n{result.output_tail}", file=sys.stderr)
+        return 1
+    pipeline_rate = floor.events / result.seconds
+    ratio = pipeline_rate / floor.events_per_second
+    rows = [
+        ("events / files", f"{floor.events:,} in {len(files):,} files ({floor.events // len(files)} per file)"),
+        ("input size", f"{input_bytes / 1e6:.1f} MB gzipped, "
+                       f"{written.uncompressed_bytes / floor.events:,.0f} B/event uncompressed"),
+        ("(a) floor: gunzip + orjson.loads", f"{floor.events_per_second:,.0f} events/s ({floor.seconds:.2f} s)"),
+        ("(b) backfill pipeline, 1 worker", f"{pipeline_rate:,.0f} events/s ({result.seconds:.2f} s wall clock)"
+                                            + (" [under cProfile]" if args.profile else "")),
+        ("(c) ratio (b)/(a)", f"{ratio:.3f}   (bar >= {MIN_RATIO:.2f})"),
+        ("peak RSS, pipeline process tree", f"{_gib(result.peak_tree_rss)}   (bar <= {_gib(MAX_RSS_BYTES)}; "
+                                            f"largest single process {_gib(result.peak_process_rss)})"),
+        ("lake rows / alerts written", f"{result.lake_rows:,} / {result.alerts}"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    print()
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
+    print()
+
+    failures = []
+    if result.lake_rows != floor.events:
+        failures.append(f"lake holds {result.lake_rows:,} rows for {floor.events:,} events")
+    if ratio < MIN_RATIO:
+        failures.append(f"ratio {ratio:.3f} is below {MIN_RATIO:.2f}")
+    if result.peak_tree_rss > MAX_RSS_BYTES:
+        failures.append(f"peak RSS {_gib(result.peak_tree_rss)} is above {_gib(MAX_RSS_BYTES)}")
+    for failure in failures:
+        print(f"FAIL: {failure}", file=sys.stderr)
+    if not failures:
+        print("PASS: the backfill meets the bar")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

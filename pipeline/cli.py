@@ -1,0 +1,34 @@
+"""The `iota` command: one entry point, one module per subcommand."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Optional
+
+from pipeline import backfill
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iota",
+        description="Self-hosted CloudTrail detection on Apache Beam. Flags iota does not know "
+        "(--runner, --s3_endpoint_url, --direct_num_workers, ...) are passed to Beam.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    backfill.add_arguments(commands.add_parser("backfill", help="read an S3 prefix or folder into the lake and alerts"))
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("iota").setLevel(logging.INFO)
+    parser = build_parser()
+    args, beam_args = parser.parse_known_args(argv)
+    args.beam_args = beam_args
+    handlers = {"backfill": backfill.main}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

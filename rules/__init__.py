@@ -1,0 +1,1 @@
+"""iota's bundled detection content: the AWS CloudTrail rule pack and the helper modules rules import."""

@@ -1,0 +1,1 @@
+"""iota's implementation of the `panther_detection_helpers` package rules import."""

@@ -1,0 +1,136 @@
+from datetime import datetime, timezone
+
+import duckdb
+import pyarrow.dataset as ds
+
+from tests.cloudtrail import ACCOUNT, describe_instances, root_console_login, stop_logging
+from transforms.lake import by_partition, lake_file_path, parquet_bytes, to_table, write_file
+from transforms.normalize import chunked, indicators, normalise_records
+from transforms.timeutil import TimeRange
+
+PARSED_AT = datetime(2025, 1, 2, tzinfo=timezone.utc)
+SOURCE = "s3://trail-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2025/01/01/f.json.gz"
+
+
+def normalise(records, time_range=TimeRange()):
+    return normalise_records(SOURCE, records, PARSED_AT, time_range)
+
+
+def test_normalising_adds_p_fields_and_changes_nothing_aws_wrote():
+    original = stop_logging("2025-01-01T12:01:00Z", "e2")
+    row = normalise([original]).records[0]
+    assert {k: v for k, v in row.items() if not k.startswith("p_")} == original
+    assert row["p_log_type"] == "AWS.CloudTrail"
+    assert row["p_event_time"] == "2025-01-01T12:01:00.000000Z"
+    assert row["p_parse_time"] == "2025-01-02T00:00:00.000000Z"
+    assert row["p_source_file"] == SOURCE
+
+
+def test_row_ids_are_deterministic_and_distinct():
+    records = [describe_instances("2025-01-01T12:00:00Z", "e1"), describe_instances("2025-01-01T12:00:00Z", "e2")]
+    first, second = normalise(records).records, normalise(records).records
+    assert [r["p_row_id"] for r in first] == [r["p_row_id"] for r in second]
+    assert first[0]["p_row_id"] != first[1]["p_row_id"]
+
+
+def test_indicators_are_collected_from_identity_resources_and_parameters():
+    record = stop_logging("2025-01-01T12:01:00Z", "e2")
+    record["requestParameters"]["cidrIp"] = "0.0.0.0/0"
+    record["requestParameters"]["ipv6"] = "2001:db8::1"
+    record["resources"] = [{"ARN": "arn:aws:s3:::logs-bucket", "accountId": "210987654321", "type": "AWS::S3::Bucket"}]
+    found = indicators(record)
+    assert found["p_any_ip_addresses"] == ["203.0.113.10", "0.0.0.0", "2001:db8::1"]
+    assert found["p_any_aws_account_ids"] == [ACCOUNT, "210987654321"]
+    assert f"arn:aws:sts::{ACCOUNT}:assumed-role/Admin/alice" in found["p_any_aws_arns"]
+    assert f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/management-trail" in found["p_any_aws_arns"]
+    assert found["p_any_usernames"] == ["Admin"]
+
+
+def test_indicators_are_empty_lists_when_there_are_none():
+    record = {"eventTime": "2025-01-01T00:00:00Z", "eventName": "X", "sourceIPAddress": "ec2.amazonaws.com"}
+    assert indicators(record) == {"p_any_ip_addresses": [], "p_any_aws_account_ids": [], "p_any_aws_arns": [], "p_any_usernames": []}
+
+
+def test_records_without_event_time_are_rejected_and_time_range_filters():
+    records = [describe_instances("2025-01-01T12:00:00Z", "e1"), {"eventName": "NoTime"},
+               describe_instances("2025-01-03T00:00:00Z", "e3")]
+    result = normalise(records, TimeRange.from_text("2025-01-01", "2025-01-02"))
+    assert [r["eventID"] for r in result.records] == ["e1"]
+    assert result.rejected[0]["item"] == 1 and "eventTime" in result.rejected[0]["error"]
+    assert result.out_of_range == 1
+
+
+def test_large_objects_are_cut_into_numbered_chunks():
+    batches = list(chunked(SOURCE, list(range(25)), size=10))
+    assert [(b.chunk, len(b.records)) for b in batches] == [(0, 10), (1, 10), (2, 5)]
+
+
+def test_partitions_follow_event_time_by_hour():
+    rows = normalise([describe_instances("2025-01-01T12:59:59Z", "a"), describe_instances("2025-01-01T13:00:00Z", "b")]).records
+    assert sorted(by_partition(rows)) == ["year=2025/month=01/day=01/hour=12", "year=2025/month=01/day=01/hour=13"]
+
+
+def test_values_that_do_not_fit_the_schema_are_kept_in_p_unmapped():
+    record = describe_instances("2025-01-01T12:00:00Z", "e1")
+    record["readOnly"] = "true"
+    record["futureField"] = {"nested": [1, 2]}
+    record["userIdentity"]["sessionContext"]["newThing"] = "x"
+    row = to_table(normalise([record]).records).to_pylist()[0]
+    assert row["readOnly"] is None
+    assert row["p_unmapped"] == (
+        '{"futureField":{"nested":[1,2]},"readOnly":"true","userIdentity.sessionContext.newThing":"x"}'
+    )
+
+
+def test_lake_is_readable_by_duckdb_and_pyarrow_with_hive_partitions(tmp_path):
+    rows = normalise([describe_instances("2025-01-01T12:00:00Z", "e1"), root_console_login("2025-01-01T13:05:00Z", "e2"),
+                      stop_logging("2025-01-01T13:06:00Z", "e3")]).records
+    for partition, records in by_partition(rows).items():
+        write_file(lake_file_path(str(tmp_path), partition, SOURCE, 0), parquet_bytes(to_table(records)))
+    table = ds.dataset(str(tmp_path / "aws_cloudtrail"), format="parquet", partitioning="hive").to_table()
+    assert sorted(table.column("hour").to_pylist()) == [12, 13, 13]
+    con = duckdb.connect()
+    result = con.execute(
+        f"select eventName, userIdentity.type, hour, additionalEventData from read_parquet('{tmp_path}/**/*.parquet', hive_partitioning=1) "
+        "where eventSource = 'signin.amazonaws.com'"
+    ).fetchall()
+    assert result == [("ConsoleLogin", "Root", 13, '{"LoginTo":"https://console.aws.amazon.com/console/home","MobileVersion":"No","MFAUsed":"No"}')]
+    issuer = con.execute(
+        f"select userIdentity.sessionContext.sessionIssuer.userName from read_parquet('{tmp_path}/**/*.parquet') where eventID = 'e3'"
+    ).fetchone()
+    assert issuer == ("Admin",)
+
+
+def test_rewriting_the_same_source_replaces_its_file(tmp_path):
+    rows = normalise([describe_instances("2025-01-01T12:00:00Z", "e1")]).records
+    for _ in range(2):
+        for partition, records in by_partition(rows).items():
+            write_file(lake_file_path(str(tmp_path), partition, SOURCE, 0), parquet_bytes(to_table(records)))
+    files = list(tmp_path.rglob("*.parquet"))
+    assert len(files) == 1 and not list(tmp_path.rglob("*.inprogress"))
+
+
+def test_column_at_a_time_conversion_matches_the_field_by_field_path():
+    from transforms.lake import _arrow_table, shaped_columns
+
+    plain = describe_instances("2025-01-01T12:00:00Z", "e1")
+    odd = stop_logging("2025-01-01T12:01:00Z", "e2")
+    odd["userIdentity"]["sessionContext"]["attributes"]["newAttribute"] = "1"
+    odd["resources"] = [{"ARN": "arn:aws:s3:::b", "accountId": "123456789012", "type": "AWS::S3::Bucket", "extra": 1}]
+    federated = root_console_login("2025-01-01T12:02:00Z", "e3")
+    federated["userIdentity"]["onBehalfOf"] = {"userId": "u-1", "identityStoreArn": "arn:aws:identitystore::123456789012:identitystore/d-1"}
+    mistyped = describe_instances("2025-01-01T12:03:00Z", "e4")
+    mistyped["eventVersion"] = 1.08
+    for batch in ([plain, odd, federated], [plain, mistyped]):
+        rows = normalise(batch).records
+        assert to_table(rows).equals(_arrow_table(shaped_columns(rows)))
+
+
+def test_progress_is_logged_with_objects_events_and_rate(caplog):
+    from transforms.normalize import ProgressLog
+
+    progress = ProgressLog(interval=0.0)
+    with caplog.at_level("INFO", logger="iota.progress"):
+        progress.add(400)
+        progress.add(250)
+    assert "progress: 2 objects, 650 events," in caplog.messages[-1] and "events/s" in caplog.messages[-1]

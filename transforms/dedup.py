@@ -1,0 +1,245 @@
+"""Dedup: one alert per (rule, dedup string) per window, by event time.
+
+The decision (pure, `AlertWindows`) for the matches of one key:
+- a match when no window is open opens one: [its event time, + DedupPeriodMinutes);
+- a match inside the open window counts toward it; a match at or after its end closes it
+  and opens the next;
+- the alert goes out as soon as the window has `Threshold` matches (or, when the rule has
+  `unique()`, `Threshold` distinct unique values) — at once for the default threshold 1;
+- when the window closes, an `update` with the final count and last-seen time goes out if
+  the count grew after the alert;
+- a late match that falls into the last closed window reopens it; it closes again (and
+  sends a further update) at its next timer. Late matches are never dropped.
+`alert_id` is derived from rule id, dedup string and window start, so the same events give
+the same ids in a backfill, a live run and a redelivery.
+
+Two Beam shells feed matches to the same decision:
+- batch (`_BatchDedupFn`): arrival order in a bounded run is arbitrary, so matches are kept
+  in state and decided in event-time order when the end-of-input watermark fires the timer;
+- streaming (`_StreamingDedupFn`): decides on arrival (alerts leave within seconds, not after
+  the watermark hold) and closes windows with an event-time timer. The local runner fires
+  timers early (DESIGN.md), so a window is only closed once the wall clock says the
+  watermark could really have passed its end (end + lateness allowance); otherwise the timer
+  is set again.
+With matches arriving in event-time order both shells emit identical documents.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Iterator, Optional
+
+import apache_beam as beam
+from apache_beam.coders import PickleCoder
+from apache_beam.metrics import Metrics
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
+from apache_beam.utils.timestamp import Timestamp
+
+from transforms.timeutil import iso_utc, parse_event_time
+
+MAX_TRACKED_UNIQUES = 10_000
+DEFAULT_LATENESS_ALLOWANCE = timedelta(minutes=15)
+
+_MATCH_FIELDS = (
+    "rule_id", "title", "severity", "dedup", "log_type", "dedup_period_minutes", "threshold",
+    "description", "runbook", "reference", "destinations", "alert_context",
+)
+
+
+def dedup_key(match: dict) -> str:
+    """The key dedup state lives under: rule id and dedup string."""
+    return f"{match['rule_id']}\x1f{match['dedup']}"
+
+
+def alert_id(rule_id: str, dedup: str, window_start: str) -> str:
+    return hashlib.sha256(f"{rule_id}\x1f{dedup}\x1f{window_start}".encode()).hexdigest()[:32]
+
+
+def _micros(iso: str) -> int:
+    moment = parse_event_time(iso)
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+def _iso(micros: int) -> str:
+    return iso_utc(datetime.fromtimestamp(micros // 1_000_000, timezone.utc) + timedelta(microseconds=micros % 1_000_000))
+
+
+def event_time_micros(match: dict) -> int:
+    return _micros(match["event"]["p_event_time"])
+
+
+class AlertWindows:
+    """The dedup decision for one key; its state is a plain picklable dict."""
+
+    def __init__(self, state: Optional[dict] = None):
+        state = state or {}
+        self.current: Optional[dict] = state.get("current")
+        self.closed: Optional[dict] = state.get("closed")
+
+    def state(self) -> dict:
+        return {"current": self.current, "closed": self.closed}
+
+    def observe(self, match: dict) -> list[dict]:
+        """Count one match; returns the documents it causes (an alert, an update)."""
+        moment = event_time_micros(match)
+        out: list[dict] = []
+        if self.current is not None and moment >= self.current["end"]:
+            out += self.close()
+        if self.current is None and self.closed is not None and self.closed["start"] <= moment < self.closed["end"]:
+            self.current, self.closed = self.closed, None
+        if self.current is None:
+            self.current = self._open(match, moment)
+        window = self.current
+        window["count"] += 1
+        window["first_time"] = min(window["first_time"], moment)
+        window["last_time"] = max(window["last_time"], moment)
+        unique = match.get("unique")
+        if unique is not None and len(window["uniques"]) < MAX_TRACKED_UNIQUES:
+            window["uniques"].add(unique)
+        if not window["alerted_count"] and self._threshold_reached(window):
+            window["alerted_count"] = window["count"]
+            out.append(self._document("alert", window))
+        return out
+
+    def close(self) -> list[dict]:
+        """Close the open window; an update goes out if its count grew after the alert."""
+        window = self.current
+        if window is None:
+            return []
+        out = []
+        if window["alerted_count"] and window["count"] > window["alerted_count"]:
+            window["alerted_count"] = window["count"]
+            out.append(self._document("update", window))
+        self.closed, self.current = window, None
+        return out
+
+    @staticmethod
+    def _open(match: dict, moment: int) -> dict:
+        period = int(match["dedup_period_minutes"]) * 60 * 1_000_000
+        return {
+            "start": moment, "end": moment + period, "count": 0, "uniques": set(),
+            "uses_unique": match.get("unique") is not None, "alerted_count": 0,
+            "first_time": moment, "last_time": moment, "first": match,
+        }
+
+    @staticmethod
+    def _threshold_reached(window: dict) -> bool:
+        seen = len(window["uniques"]) if window["uses_unique"] else window["count"]
+        return seen >= int(window["first"]["threshold"])
+
+    @staticmethod
+    def _document(kind: str, window: dict) -> dict:
+        first = window["first"]
+        start = _iso(window["start"])
+        document: dict[str, Any] = {"alert_id": alert_id(first["rule_id"], first["dedup"], start), "kind": kind}
+        document.update({field: first.get(field) for field in _MATCH_FIELDS})
+        document.update({
+            "count": window["count"],
+            "unique_count": len(window["uniques"]) if window["uses_unique"] else None,
+            "first_event_time": _iso(window["first_time"]),
+            "last_event_time": _iso(window["last_time"]),
+            "window_start": start,
+            "window_end": _iso(window["end"]),
+            "event": first["event"],
+        })
+        return document
+
+
+def decide_in_order(matches: Iterable[dict]) -> list[dict]:
+    """All documents for one key's matches, taken in event-time order (ties by row id)."""
+    windows = AlertWindows()
+    out: list[dict] = []
+    for match in sorted(matches, key=lambda m: (event_time_micros(m), m["event"]["p_row_id"])):
+        out += windows.observe(match)
+    return out + windows.close()
+
+
+class _BatchDedupFn(beam.DoFn):
+    """Bounded input: keep the key's matches, decide them in order when input ends."""
+
+    MATCHES = BagStateSpec("matches", PickleCoder())
+    END_OF_INPUT = TimerSpec("end_of_input", TimeDomain.WATERMARK)
+
+    def __init__(self):
+        self._alerts = Metrics.counter("alerts", "alerts")
+        self._updates = Metrics.counter("alerts", "updates")
+
+    def process(self, element, timestamp=beam.DoFn.TimestampParam,
+                matches=beam.DoFn.StateParam(MATCHES), end_of_input=beam.DoFn.TimerParam(END_OF_INPUT)):
+        _, match = element
+        matches.add(match)
+        end_of_input.set(timestamp)
+
+    @on_timer(END_OF_INPUT)
+    def decide(self, matches=beam.DoFn.StateParam(MATCHES)) -> Iterator[dict]:
+        documents = decide_in_order(matches.read())
+        matches.clear()
+        for document in documents:
+            (self._alerts if document["kind"] == "alert" else self._updates).inc()
+            yield document
+
+
+class _StreamingDedupFn(beam.DoFn):
+    """Unbounded input: decide on arrival, close windows on (checked) event-time timers."""
+
+    WINDOWS = ReadModifyWriteStateSpec("windows", PickleCoder())
+    WINDOW_END = TimerSpec("window_end", TimeDomain.WATERMARK)
+    RECHECK = TimerSpec("recheck", TimeDomain.REAL_TIME)
+
+    def __init__(self, lateness_allowance: timedelta):
+        self._allowance_micros = int(lateness_allowance.total_seconds() * 1_000_000)
+        self._alerts = Metrics.counter("alerts", "alerts")
+        self._updates = Metrics.counter("alerts", "updates")
+
+    def process(self, element, windows_state=beam.DoFn.StateParam(WINDOWS),
+                window_end=beam.DoFn.TimerParam(WINDOW_END)) -> Iterator[dict]:
+        _, match = element
+        windows = AlertWindows(windows_state.read())
+        documents = windows.observe(match)
+        windows_state.write(windows.state())
+        if windows.current is not None:
+            window_end.set(Timestamp(micros=windows.current["end"]))
+        yield from self._count(documents)
+
+    @on_timer(WINDOW_END)
+    def on_window_end(self, windows_state=beam.DoFn.StateParam(WINDOWS),
+                      recheck=beam.DoFn.TimerParam(RECHECK)) -> Iterator[dict]:
+        yield from self._close_if_due(windows_state, recheck)
+
+    @on_timer(RECHECK)
+    def on_recheck(self, windows_state=beam.DoFn.StateParam(WINDOWS),
+                   recheck=beam.DoFn.TimerParam(RECHECK)) -> Iterator[dict]:
+        yield from self._close_if_due(windows_state, recheck)
+
+    def _close_if_due(self, windows_state, recheck) -> Iterator[dict]:
+        windows = AlertWindows(windows_state.read())
+        if windows.current is None:
+            return
+        due_micros = windows.current["end"] + self._allowance_micros
+        now_micros = int(time.time() * 1_000_000)
+        if now_micros < due_micros:
+            recheck.set(Timestamp(micros=due_micros))
+            return
+        documents = windows.close()
+        windows_state.write(windows.state())
+        yield from self._count(documents)
+
+    def _count(self, documents: list[dict]) -> Iterator[dict]:
+        for document in documents:
+            (self._alerts if document["kind"] == "alert" else self._updates).inc()
+            yield document
+
+
+class Dedup(beam.PTransform):
+    """(dedup key, match) with event-time timestamps -> alert and update documents."""
+
+    def __init__(self, streaming: bool, lateness_allowance: timedelta = DEFAULT_LATENESS_ALLOWANCE):
+        super().__init__()
+        self._streaming = streaming
+        self._allowance = lateness_allowance
+
+    def expand(self, keyed_matches):
+        decide = _StreamingDedupFn(self._allowance) if self._streaming else _BatchDedupFn()
+        return keyed_matches | "Group repeats into alerts" >> beam.ParDo(decide)

@@ -1,0 +1,276 @@
+"""The read-only event object rules receive, and the path helpers they lean on.
+
+Rules in the wild look keys up with the wrong case ("EventName") and walk nested
+CloudTrail structures that may be missing at any level, so lookups are exact
+first, then case-insensitive, and the path helpers never raise on a missing key.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable, Iterator
+
+_MISSING = object()
+
+
+def wrap(value: Any) -> Any:
+    """Give nested dicts and lists the same read-only, case-insensitive face as the event."""
+    if isinstance(value, dict):
+        return ImmutableCaseInsensitiveDict(value)
+    if isinstance(value, list):
+        return ImmutableList(value)
+    return value
+
+
+def unwrap(value: Any) -> Any:
+    """The plain JSON-shaped value behind a wrapped one (copies nothing that is already plain)."""
+    if isinstance(value, ImmutableCaseInsensitiveDict):
+        return value._data
+    if isinstance(value, ImmutableList):
+        return value._data
+    return value
+
+
+class ImmutableList(Sequence):
+    """A read-only list view; nested dicts and lists come back wrapped."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Sequence[Any]):
+        self._data = list(data) if not isinstance(data, list) else data
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ImmutableList(self._data[index])
+        return wrap(self._data[index])
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __iter__(self) -> Iterator[Any]:
+        return (wrap(item) for item in self._data)
+
+    def __contains__(self, item: Any) -> bool:
+        return unwrap(item) in self._data
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, (ImmutableList, list, tuple)):
+            return self._data == list(unwrap(other))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self._data, sort_keys=True, default=str))
+
+    def __repr__(self) -> str:
+        return f"ImmutableList({self._data!r})"
+
+    def copy(self) -> list:
+        """A plain, mutable deep copy."""
+        return json.loads(json.dumps(self._data, default=str))
+
+
+class ImmutableCaseInsensitiveDict(Mapping):
+    """A read-only mapping whose lookups try the exact key, then any casing of it."""
+
+    __slots__ = ("_data", "_folded")
+
+    def __init__(self, data: Mapping[str, Any] | None = None):
+        if data is None:
+            data = {}
+        self._data = data if isinstance(data, dict) else dict(data)
+        self._folded: dict[str, str] | None = None
+
+    def _fold(self, key: str) -> Any:
+        if self._folded is None:
+            folded: dict[str, str] = {}
+            for original in self._data:
+                if isinstance(original, str):
+                    folded.setdefault(original.casefold(), original)
+            self._folded = folded
+        original = self._folded.get(key.casefold(), _MISSING)
+        if original is _MISSING:
+            return _MISSING
+        return self._data[original]
+
+    def _lookup(self, key: Any) -> Any:
+        try:
+            return self._data[key]
+        except KeyError:
+            if isinstance(key, str):
+                return self._fold(key)
+            return _MISSING
+        except TypeError:
+            return _MISSING
+
+    def __getitem__(self, key: Any) -> Any:
+        value = self._lookup(key)
+        if value is _MISSING:
+            raise KeyError(key)
+        return wrap(value)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        value = self._lookup(key)
+        if value is _MISSING:
+            return default
+        return wrap(value)
+
+    def __contains__(self, key: Any) -> bool:
+        return self._lookup(key) is not _MISSING
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._data)
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, ImmutableCaseInsensitiveDict):
+            return self._data == other._data
+        if isinstance(other, Mapping):
+            return self._data == dict(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self._data, sort_keys=True, default=str))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._data!r})"
+
+    def copy(self) -> dict:
+        """A plain, mutable deep copy."""
+        return json.loads(json.dumps(self._data, default=str))
+
+    def to_dict(self) -> dict:
+        """A plain, mutable deep copy (the name Panther's event uses)."""
+        return self.copy()
+
+    def deep_get(self, *keys: Any, default: Any = None) -> Any:
+        """The value at a nested path, or `default` when any step is missing or None."""
+        return deep_get(self, *keys, default=default)
+
+    def deep_walk(self, *keys: Any, default: Any = None, return_val: str = "all") -> Any:
+        """The values at a nested path, fanning out over lists on the way."""
+        return deep_walk(self, *keys, default=default, return_val=return_val)
+
+
+def _step(container: Any, key: Any) -> Any:
+    if isinstance(container, ImmutableCaseInsensitiveDict):
+        return container._lookup(key)
+    if isinstance(container, Mapping):
+        if key in container:
+            return container[key]
+        if isinstance(key, str):
+            for original, value in container.items():
+                if isinstance(original, str) and original.casefold() == key.casefold():
+                    return value
+        return _MISSING
+    if isinstance(container, ImmutableList):
+        container = container._data
+    if isinstance(container, (list, tuple)) and isinstance(key, int):
+        try:
+            return container[key]
+        except IndexError:
+            return _MISSING
+    return _MISSING
+
+
+def deep_get(container: Any, *keys: Any, default: Any = None) -> Any:
+    """Follow `keys` through nested mappings (and integer list indexes); `default` if any step is missing.
+
+    A None at the end counts as missing, as CloudTrail writes null for absent parts
+    (e.g. `requestParameters: null`), and a rule asking for a default wants it then.
+    """
+    value = container
+    for key in keys:
+        value = _step(value, key)
+        if value is _MISSING or value is None:
+            return default
+    return wrap(value)
+
+
+def deep_walk(container: Any, *keys: Any, default: Any = None, return_val: str = "all") -> Any:
+    """Like `deep_get`, but lists met on the way are walked element by element.
+
+    Returns the single value when one is found, a list of the distinct values (in
+    order) when several are found and `return_val` is "all", the first or last one
+    for "first"/"last", and `default` when nothing is found.
+    """
+    if return_val not in ("all", "first", "last"):
+        raise ValueError(f"return_val must be 'all', 'first' or 'last', not {return_val!r}")
+    found: list[Any] = []
+
+    def walk(node: Any, depth: int) -> None:
+        node = unwrap(node)
+        if node is None:
+            return
+        if isinstance(node, list):
+            for item in node:
+                walk(item, depth)
+            return
+        if depth == len(keys):
+            found.append(node)
+            return
+        nxt = _step(node, keys[depth])
+        if nxt is not _MISSING:
+            walk(nxt, depth + 1)
+
+    walk(container, 0)
+    distinct: list[Any] = []
+    for value in found:
+        if value not in distinct:
+            distinct.append(value)
+    if not distinct:
+        return default
+    if return_val == "first":
+        return wrap(distinct[0])
+    if return_val == "last":
+        return wrap(distinct[-1])
+    if len(distinct) == 1:
+        return wrap(distinct[0])
+    return ImmutableList(distinct)
+
+
+UdmResolver = Callable[["PantherEvent", str], Any]
+
+
+class PantherEvent(ImmutableCaseInsensitiveDict):
+    """The event a rule sees: the normalised record, read-only, with `udm()` for standard fields."""
+
+    __slots__ = ("_udm",)
+
+    def __init__(self, data: Mapping[str, Any], udm_resolver: UdmResolver | None = None):
+        super().__init__(data)
+        self._udm = udm_resolver
+
+    def udm(self, *keys: Any, default: Any = None) -> Any:
+        """A standard field (e.g. "source_ip") by the data model of this event's log type.
+
+        With more than one key, the first names the standard field and the rest walk
+        into its value. Names the data model does not map fall back to the record's
+        own `p_udm` object when present, else `default`.
+        """
+        if not keys:
+            raise TypeError("udm() needs the name of a standard field")
+        name, rest = keys[0], keys[1:]
+        value = self._udm(self, name) if self._udm is not None else None
+        if value is None:
+            value = deep_get(self, "p_udm", name)
+        if value is None:
+            return default
+        if rest:
+            return deep_get(value, *rest, default=default)
+        return wrap(unwrap(value))
+
+
+def json_default(value: Any) -> Any:
+    """`json.dumps` default that turns event views, sets and datetimes into JSON values."""
+    if isinstance(value, (ImmutableCaseInsensitiveDict, ImmutableList)):
+        return unwrap(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

@@ -1,0 +1,179 @@
+"""A loaded rule: its spec, its compiled module, and the run + normalise steps.
+
+Normalisation follows Panther's documented behaviour: strings are cut to 1,000
+characters, severity is upper-cased (DEFAULT = the YAML severity), alert_context is a
+JSON-serialisable mapping of at most 200 KB, the dedup string defaults to the title
+and the title to the DisplayName or RuleID. An optional function that raises or
+returns the wrong type yields its fallback value and a RuleError; the alert stands.
+"""
+from __future__ import annotations
+
+import json
+import traceback
+import types
+from collections.abc import Mapping
+from typing import Any, Callable
+
+from transforms.rules_engine.bundle import SEVERITIES, RuleSource
+from transforms.rules_engine.event import PantherEvent, json_default
+from transforms.rules_engine.results import RuleError, RuleMatch
+
+MAX_STRING_LENGTH = 1000
+MAX_ALERT_CONTEXT_BYTES = 200 * 1024
+TRUNCATED_SUFFIX = "... (truncated)"
+DEFAULT_DEDUP_PERIOD_MINUTES = 60
+DEFAULT_THRESHOLD = 1
+OPTIONAL_FUNCTIONS = (
+    "title",
+    "dedup",
+    "severity",
+    "alert_context",
+    "description",
+    "runbook",
+    "reference",
+    "destinations",
+    "unique",
+)
+
+
+class _Unusable(Exception):
+    """A rule function returned a value of the wrong type or shape."""
+
+    error_type = "FunctionReturnTypeError"
+
+
+def truncate(text: str) -> str:
+    """Cut a string to the 1,000-character limit, saying that it was cut."""
+    if len(text) <= MAX_STRING_LENGTH:
+        return text
+    return text[: MAX_STRING_LENGTH - len(TRUNCATED_SUFFIX)] + TRUNCATED_SUFFIX
+
+
+def rule_error(rule_id: str, function: str, error: BaseException) -> RuleError:
+    """A RuleError whose traceback starts in the rule's code, not in the engine."""
+    tb = error.__traceback__.tb_next if error.__traceback__ is not None else None
+    return RuleError(
+        rule_id=rule_id,
+        function=function,
+        error_type=getattr(error, "error_type", type(error).__name__),
+        message=str(error),
+        traceback="".join(traceback.format_exception(type(error), error, tb)),
+    )
+
+
+class Rule:
+    """One rule, ready to run: metadata from the YAML spec plus the module's functions."""
+
+    def __init__(self, source: RuleSource, module: types.ModuleType):
+        spec = source.spec
+        self.source = source
+        self.module = module
+        self.rule_id: str = source.rule_id
+        self.display_name: str = str(spec.get("DisplayName") or "")
+        self.enabled: bool = bool(spec.get("Enabled", True))
+        self.log_types: tuple[str, ...] = tuple(spec["LogTypes"])
+        self.severity: str = str(spec["Severity"]).upper()
+        self.dedup_period_minutes: int = spec.get("DedupPeriodMinutes", DEFAULT_DEDUP_PERIOD_MINUTES)
+        self.threshold: int = spec.get("Threshold", DEFAULT_THRESHOLD)
+        self.description: str = str(spec.get("Description") or "")
+        self.runbook: str = str(spec.get("Runbook") or "")
+        self.reference: str = str(spec.get("Reference") or "")
+        self.tags: tuple[str, ...] = tuple(spec.get("Tags") or ())
+        self.reports: dict = dict(spec.get("Reports") or {})
+        self.summary_attributes: tuple[str, ...] = tuple(spec.get("SummaryAttributes") or ())
+        self.tests: list[dict] = list(spec.get("Tests") or [])
+        self.declared_index: dict[str, list[str]] | None = spec.get("Index")
+        rule_function = getattr(module, "rule", None)
+        if not callable(rule_function):
+            raise TypeError(f"{source.python_path} defines no rule(event) function")
+        self._rule: Callable[[Any], Any] = rule_function
+
+    def __repr__(self) -> str:
+        return f"Rule({self.rule_id!r})"
+
+    def function(self, name: str) -> Callable[[Any], Any] | None:
+        """The module's optional function `name`, looked up each call so test mocks apply."""
+        value = getattr(self.module, name, None)
+        return value if callable(value) else None
+
+    def fires(self, event: PantherEvent) -> tuple[bool, RuleError | None]:
+        """Run rule(event); a fault or a non-bool result is an error and no match."""
+        try:
+            result = self._rule(event)
+            if not isinstance(result, bool):
+                raise _Unusable(f"rule() returned {type(result).__name__} {result!r:.80}, expected bool")
+        except Exception as error:  # noqa: BLE001 - any rule fault is isolated
+            return False, rule_error(self.rule_id, "rule", error)
+        return result, None
+
+    def match(self, event: PantherEvent, log_type: str) -> tuple[RuleMatch, list[RuleError]]:
+        """The alert for an event the rule fired on, with every optional function's output normalised."""
+        errors: list[RuleError] = []
+
+        def call(name: str, check: Callable[[Any], Any], fallback: Any) -> Any:
+            func = self.function(name)
+            if func is None:
+                return fallback
+            try:
+                return check(func(event))
+            except Exception as error:  # noqa: BLE001 - fallback value, error recorded
+                errors.append(rule_error(self.rule_id, name, error))
+                return fallback
+
+        default_title = self.display_name or self.rule_id
+        title = call("title", _string, default_title) or default_title
+        dedup = call("dedup", _string, title) or title
+        severity = call("severity", self._severity, self.severity)
+        alert_context = call("alert_context", _alert_context, None)
+        if alert_context is None:
+            failed = [e.message for e in errors if e.function == "alert_context"]
+            alert_context = {"_error": failed[0]} if failed else {}
+        match = RuleMatch(
+            rule_id=self.rule_id,
+            title=title,
+            dedup=dedup,
+            severity=severity,
+            dedup_period_minutes=self.dedup_period_minutes,
+            threshold=self.threshold,
+            unique=call("unique", _string, None),
+            alert_context=alert_context,
+            description=call("description", _string, self.description),
+            runbook=call("runbook", _string, self.runbook),
+            reference=call("reference", _string, self.reference),
+            destinations=call("destinations", _destinations, None),
+            log_type=log_type,
+        )
+        return match, errors
+
+    def _severity(self, value: Any) -> str:
+        level = _string(value).upper()
+        if level == "DEFAULT":
+            return self.severity
+        if level not in SEVERITIES:
+            raise _Unusable(f"severity() returned {value!r}, expected one of {', '.join(SEVERITIES)} or DEFAULT")
+        return level
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Unusable(f"returned {type(value).__name__} {value!r:.80}, expected str")
+    return truncate(value)
+
+
+def _alert_context(value: Any) -> dict:
+    if not isinstance(value, Mapping):
+        raise _Unusable(f"alert_context() returned {type(value).__name__}, expected a mapping")
+    try:
+        text = json.dumps(value, default=json_default)
+    except (TypeError, ValueError) as error:
+        raise _Unusable(f"alert_context() is not JSON-serialisable: {error}") from None
+    if len(text.encode("utf-8")) > MAX_ALERT_CONTEXT_BYTES:
+        size = len(text.encode("utf-8"))
+        raise _Unusable(f"alert_context() is {size} bytes, over the {MAX_ALERT_CONTEXT_BYTES}-byte limit")
+    return json.loads(text)
+
+
+def _destinations(value: Any) -> list[str]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        raise _Unusable(f"destinations() returned {value!r:.80}, expected a list of str")
+    return [truncate(item) for item in value]
