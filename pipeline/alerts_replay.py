@@ -6,6 +6,9 @@ accepted the alert, and rewrites the rest with their new attempt count and error
 Originals go before their updates, so a Slack bot update replayed in the same run
 threads under the original message it just posted.
 
+Beam's filesystem flags that `iota` passes through (`--s3_endpoint_url`,
+`--s3_region_name`, ...) say how to reach an s3:// lake.
+
 Exit status: 0 when nothing is left undelivered, 1 when some alerts still are,
 2 when the outputs file or the arguments are unusable.
 """
@@ -30,14 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--outputs", required=True, help="outputs YAML file (ids, types, secret sources)")
     parser.add_argument("--lake", required=True, help="lake root (local path or s3://bucket/prefix)")
     parser.add_argument("--output", dest="output_id", default=None, help="replay only this output id")
-    parser.add_argument("--s3_endpoint_url", default=None,
-                        help="S3-compatible endpoint for an s3:// lake (credentials come from the AWS chain)")
-    parser.add_argument("--s3_region_name", default=None, help="region of an s3:// lake")
 
 
 def main(args: argparse.Namespace) -> int:
-    FileSystems.set_options(PipelineOptions([], s3_endpoint_url=args.s3_endpoint_url,
-                                            s3_region_name=args.s3_region_name))
+    FileSystems.set_options(PipelineOptions(args.beam_args))
     try:
         config = load_outputs_config(args.outputs)
     except OutputsConfigError as error:

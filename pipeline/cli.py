@@ -6,7 +6,7 @@ import logging
 import sys
 from typing import Optional
 
-from pipeline import backfill
+from pipeline import alerts_replay, backfill
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     backfill.add_arguments(commands.add_parser("backfill", help="read an S3 prefix or folder into the lake and alerts"))
+    alerts = commands.add_parser("alerts", help="work with alerts already raised")
+    alerts_replay.add_arguments(alerts.add_subparsers(dest="alerts_command", required=True).add_parser(
+        "replay", help="re-send alerts kept under <lake>/_undelivered/ and remove the delivered ones"))
     return parser
 
 
@@ -26,7 +29,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = build_parser()
     args, beam_args = parser.parse_known_args(argv)
     args.beam_args = beam_args
-    handlers = {"backfill": backfill.main}
+    handlers = {"backfill": backfill.main, "alerts": alerts_replay.main}
     return handlers[args.command](args)
 
 

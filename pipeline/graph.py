@@ -1,7 +1,9 @@
 """The iota graph, assembled in one place.
 
     object refs -> read -> parse -> normalise -+-> lake (Parquet)
-                                               +-> detect -> dedup -> alerts (JSON Lines)
+                                               +-> detect -> dedup -> alerts (JSON Lines) -+-> archive (<lake>/alerts/, Avro)
+                                                                                           +-> outputs (Slack, webhook,
+                                                                                               PagerDuty; only with --outputs)
     every stage's failures ----------------------------------> dead letters (<lake>/_errors/)
 
 `analyse` builds everything downstream of the object refs, so the batch backfill and the
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import apache_beam as beam
 from apache_beam.pvalue import PCollection
@@ -19,10 +21,12 @@ from apache_beam.pvalue import PCollection
 from transforms.alerts_out import WriteAlertsJsonLines
 from transforms.dead_letters import DEAD_LETTER_TAG, WriteDeadLetters
 from transforms.dedup import DEFAULT_LATENESS_ALLOWANCE, Dedup
+from transforms.deliver import ArchiveAlerts, DeliverAlerts
 from transforms.detect import Detect
 from transforms.lake import WriteLake
 from transforms.normalize import Normalise
 from transforms.objects import FindObjects
+from transforms.outputs.routing import OutputsConfig
 from transforms.parse import ParseObjects
 from transforms.read import DEFAULT_MAX_OBJECT_BYTES, ReadObjects
 from transforms.rules_engine import RuleBundle
@@ -40,6 +44,7 @@ class GraphConfig:
     time_range: TimeRange = TimeRange()
     max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES
     lateness_allowance: timedelta = DEFAULT_LATENESS_ALLOWANCE
+    outputs: Optional[OutputsConfig] = None
 
 
 class GraphOutputs(NamedTuple):
@@ -62,6 +67,9 @@ def analyse(object_refs: PCollection, config: GraphConfig) -> GraphOutputs:
         | "Dedup" >> Dedup(config.streaming, config.lateness_allowance)
         | "Alerts" >> WriteAlertsJsonLines(config.alerts_file)
     )
+    _ = alerts | "Archive alerts" >> ArchiveAlerts(config.lake)
+    if config.outputs is not None:
+        _ = alerts | "Deliver alerts" >> DeliverAlerts(config.outputs, config.lake)
 
     dead_letter_files = (
         [stage[DEAD_LETTER_TAG] for stage in (read, parsed, events, detected)]

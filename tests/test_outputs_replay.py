@@ -1,7 +1,6 @@
 """Slack outage -> dead letters in the lake -> `iota alerts replay` delivers exactly the missing alerts."""
 from __future__ import annotations
 
-import argparse
 import glob
 
 import apache_beam as beam
@@ -9,7 +8,7 @@ import pytest
 import yaml
 from apache_beam.testing.test_pipeline import TestPipeline
 
-from pipeline import alerts_replay
+from pipeline.cli import main as iota
 from tests.alert_documents import console_login_alert, update_of
 from tests.http_recorder import RecordedRequest, Reply, http_recorder  # noqa: F401
 from transforms.deliver import BeamFiles, DeliverAlerts
@@ -40,11 +39,8 @@ def outputs_file(http_recorder, monkeypatch, tmp_path) -> str:
     return str(path)
 
 
-def replay(outputs_file: str, lake: str, output_id: str | None = None) -> int:
-    parser = argparse.ArgumentParser()
-    alerts_replay.add_arguments(parser)
-    argv = ["--outputs", outputs_file, "--lake", lake] + (["--output", output_id] if output_id else [])
-    return alerts_replay.main(parser.parse_args(argv))
+def replay(outputs_file: str, lake: str, *more: str) -> int:
+    return iota(["alerts", "replay", "--outputs", outputs_file, "--lake", lake, *more])
 
 
 def alert_id_in(request: RecordedRequest) -> str:
@@ -92,7 +88,7 @@ def test_replay_of_one_output_leaves_the_others_alone(http_recorder, outputs_fil
     put_dead_letter(lake, "soc-slack", console_login_alert(1))
     put_dead_letter(lake, "siem", console_login_alert(1))
 
-    assert replay(outputs_file, lake, output_id="siem") == 0
+    assert replay(outputs_file, lake, "--output", "siem") == 0
 
     assert [request.path for request in http_recorder.requests] == ["/hooks/siem"]
     assert len(glob.glob(f"{lake}/_undelivered/output=soc-slack/*.json")) == 1
@@ -126,7 +122,7 @@ def test_replayed_bot_update_threads_under_the_original_replayed_before_it(http_
 
 
 def test_replay_refuses_an_output_id_the_config_does_not_define(outputs_file, tmp_path, capsys):
-    assert replay(outputs_file, str(tmp_path / "lake"), output_id="pager") == 2
+    assert replay(outputs_file, str(tmp_path / "lake"), "--output", "pager") == 2
     assert "output 'pager' is not defined" in capsys.readouterr().err
 
 
@@ -137,12 +133,7 @@ def test_replay_reads_and_clears_dead_letters_in_an_s3_lake(http_recorder, outpu
     key = f"_undelivered/output=soc-slack/{alert['alert_id']}-alert-1.json"
     s3_client.put_object(Bucket="iota-lake-replay", Key=key,
                          Body=UndeliveredAlert.from_outcome(outcome, alert, "2025-01-01T12:04:00Z").to_json())
-    parser = argparse.ArgumentParser()
-    alerts_replay.add_arguments(parser)
-
-    status = alerts_replay.main(parser.parse_args(["--outputs", outputs_file, "--lake", "s3://iota-lake-replay",
-                                                   "--s3_endpoint_url", moto_endpoint]))
-
-    assert status == 0
+    assert replay(outputs_file, "s3://iota-lake-replay", f"--s3_endpoint_url={moto_endpoint}",
+                  "--s3_region_name=us-east-1") == 0
     assert [alert_id_in(request) for request in http_recorder.requests] == [alert["alert_id"]]
     assert s3_client.list_objects_v2(Bucket="iota-lake-replay").get("KeyCount") == 0
