@@ -60,7 +60,7 @@ def backfill(trail: Path, tmp_path: Path, *more: str) -> int:
                  "--alerts-file", str(tmp_path / "alerts.jsonl"), *more])
 
 
-def test_backfill_alerts_arrive_at_the_local_slack_endpoint(http_recorder, trail, outputs_file, tmp_path):
+def test_backfill_alerts_arrive_at_the_local_slack_endpoint(http_recorder, trail, outputs_file, tmp_path, capsys):
     http_recorder.respond_with(answer_like_slack_and_pagerduty)
 
     assert backfill(trail, tmp_path, "--outputs", str(outputs_file)) == 0
@@ -76,6 +76,8 @@ def test_backfill_alerts_arrive_at_the_local_slack_endpoint(http_recorder, trail
     root = next(a for a in alerts if a["rule_id"] == "Test.Root.ConsoleLogin")
     assert [r.json()["dedup_key"] for r in http_recorder.requests_to("/v2/enqueue")] == [root["alert_id"]]
     assert not (tmp_path / "lake" / "_undelivered").exists()
+    summary = capsys.readouterr().err
+    assert "outputs      4 sent, 0 undelivered" in summary and "archive      3 alert documents" in summary
 
 
 def test_backfill_without_outputs_archives_its_alerts_and_sends_nothing(http_recorder, trail, outputs_file, tmp_path):

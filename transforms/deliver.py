@@ -33,7 +33,7 @@ from transforms.outputs.delivery import DeliveryOutcome, deliver
 from transforms.outputs.rate_limit import RateLimiter
 from transforms.outputs.routing import OutputsConfig
 
-METRICS_NAMESPACE = "iota.outputs"
+METRICS_NAMESPACE = "outputs"
 UNDELIVERED = "undelivered"
 LOG = logging.getLogger(__name__)
 MEMORY_AFTER_WINDOW = Duration(seconds=24 * 3600)
@@ -213,7 +213,7 @@ class WriteToArchiveFn(beam.DoFn):
 
     def setup(self) -> None:
         self._files = BeamFiles()
-        self._archived = Metrics.counter(METRICS_NAMESPACE, "alerts_archived")
+        self._archived = Metrics.counter("alerts", "archived")
 
     def process(self, alert: Mapping[str, Any]) -> Iterator[str]:
         path = archive_path(self._lake, alert)
