@@ -4,6 +4,8 @@ from __future__ import annotations
 import random
 import threading
 
+import pytest
+
 from tests.alert_documents import console_login_alert
 from tests.conftest import free_port
 from tests.http_recorder import RateLimitedEndpoint, Reply, http_recorder  # noqa: F401
@@ -174,3 +176,19 @@ def test_retry_after_accepts_seconds_and_http_dates():
     assert parse_retry_after("3") == 3.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
     assert parse_retry_after("soon") is None
+
+
+def test_limiter_spaces_sends_a_little_wider_than_the_limit_and_a_429_holds_everyone():
+    now = [100.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    limiter = RateLimiter(per_second=1, clock=lambda: now[0], sleep=sleep)
+
+    assert limiter.acquire() == 0
+    assert 1.0 < limiter.acquire() <= 1.05
+    limiter.hold_for(5)
+    assert limiter.acquire() == pytest.approx(5)
+    now[0] += 10
+    assert limiter.acquire() == 0

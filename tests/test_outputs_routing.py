@@ -5,6 +5,7 @@ import pytest
 import yaml
 
 from tests.alert_documents import console_login_alert
+from tests.http_recorder import Reply, http_recorder  # noqa: F401
 from transforms.outputs.routing import load_outputs_config
 from transforms.outputs.settings import OutputsConfigError
 from transforms.outputs.slack_webhook import SlackWebhookOutput
@@ -54,12 +55,17 @@ def test_rule_destinations_override_severity_routing(tmp_path, secrets_env):
     assert config.route(alert) == ("soc-threads",)
 
 
-def test_secrets_come_from_environment_and_files(tmp_path, secrets_env):
-    config = load_outputs_config(write_config(tmp_path, standard_config(secrets_env)))
+def test_secrets_come_from_environment_and_files_and_stay_out_of_the_config(tmp_path, secrets_env, http_recorder):
+    document = standard_config(secrets_env)
+    document["outputs"][1]["api_url"] = http_recorder.url
+    http_recorder.respond_with(lambda request: Reply(200, {"ok": True, "ts": "1735732800.000100"}))
+    config = load_outputs_config(write_config(tmp_path, document))
     outputs = config.build_outputs()
 
+    outputs["soc-threads"].send(console_login_alert(), None)
+
     assert isinstance(outputs["soc-slack"], SlackWebhookOutput)
-    assert outputs["soc-threads"]._token == "xoxb-1111-2222-secret"
+    assert http_recorder.requests[0].headers["authorization"] == "Bearer xoxb-1111-2222-secret"
     assert config.outputs["soc-slack"].rate_limit_per_second == 1.0
     assert SLACK_URL not in repr(config) and "xoxb-1111-2222-secret" not in repr(config)
 
