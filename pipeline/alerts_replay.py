@@ -59,7 +59,7 @@ def main(args: argparse.Namespace) -> int:
                                    KIND_ORDER.get(item[1].alert.get("kind"), 2), item[1].alert.get("count") or 0))
 
     outputs = config.build_outputs()
-    limiters = config.rate_limiters()
+    destinations = config.destinations()
     threads: dict[tuple[str, str], str] = {}
     delivered = 0
     try:
@@ -69,7 +69,8 @@ def main(args: argparse.Namespace) -> int:
                 print(f"kept {path}: output {record.output_id!r} is not defined in {args.outputs}")
                 continue
             thread_key = (str(record.alert.get("alert_id")), record.output_id)
-            outcome = deliver(output, record.alert, policy=config.retry, limiter=limiters[record.output_id],
+            limiter, health = destinations[record.output_id]
+            outcome = deliver(output, record.alert, policy=config.retry, limiter=limiter, health=health,
                               thread_ref=record.thread_ref or threads.get(thread_key))
             if outcome.thread_ref:
                 threads[thread_key] = outcome.thread_ref

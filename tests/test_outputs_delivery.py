@@ -10,7 +10,7 @@ from tests.alert_documents import console_login_alert
 from tests.conftest import free_port
 from tests.http_recorder import RateLimitedEndpoint, Reply, http_recorder  # noqa: F401
 from transforms.outputs.base import DeliveryFailure, parse_retry_after
-from transforms.outputs.delivery import deliver
+from transforms.outputs.delivery import DestinationHealth, deliver
 from transforms.outputs.rate_limit import RateLimiter
 from transforms.outputs.retry import RetryPolicy
 from transforms.outputs.slack_webhook import SlackWebhookOutput
@@ -192,3 +192,31 @@ def test_limiter_spaces_sends_a_little_wider_than_the_limit_and_a_429_holds_ever
     assert limiter.acquire() == pytest.approx(5)
     now[0] += 10
     assert limiter.acquire() == 0
+
+
+def test_once_a_destination_used_up_its_retries_later_alerts_get_one_probe_until_it_recovers(http_recorder):
+    available = False
+    http_recorder.respond_with(lambda request: Reply(200, "ok") if available else Reply(503, "unavailable"))
+    output, limiter, health = slack(http_recorder), RateLimiter(None), DestinationHealth()
+
+    def send(number):
+        return deliver(output, console_login_alert(number), policy=QUICK_RETRIES, limiter=limiter, health=health)
+
+    during_outage = [send(number).attempts for number in (1, 2, 3)]
+    available = True
+    recovered = send(4)
+    after = send(5)
+
+    assert during_outage == [4, 1, 1]
+    assert recovered.delivered and recovered.attempts == 1 and not health.down
+    assert after.delivered and len(http_recorder.requests) == 8
+
+
+def test_a_refused_alert_does_not_mark_the_destination_down(http_recorder):
+    http_recorder.script(Reply(400, "invalid_payload"))
+    health = DestinationHealth()
+
+    deliver(slack(http_recorder), console_login_alert(), policy=QUICK_RETRIES, limiter=RateLimiter(None),
+            health=health)
+
+    assert not health.down

@@ -29,7 +29,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 from transforms.outputs.alert_fields import parse_time
 from transforms.outputs.archive import archive_path, encode_alert
 from transforms.outputs.dead_letters import DeadLetterStore, UndeliveredAlert
-from transforms.outputs.delivery import DeliveryOutcome, deliver
+from transforms.outputs.delivery import DeliveryOutcome, DestinationHealth, deliver
 from transforms.outputs.rate_limit import RateLimiter
 from transforms.outputs.routing import OutputsConfig
 
@@ -89,16 +89,15 @@ class BeamDeliveryMetrics:
         self._counter(output_id, "dead_lettered").inc()
 
 
-_LIMITERS: dict[tuple[str, str], RateLimiter] = {}
-_LIMITERS_LOCK = threading.Lock()
+_DESTINATIONS: dict[tuple[str, str], tuple[RateLimiter, DestinationHealth]] = {}
+_DESTINATIONS_LOCK = threading.Lock()
 
 
-def shared_rate_limiters(pipeline_token: str, config: OutputsConfig) -> dict[str, RateLimiter]:
-    """One limiter per output per worker process, shared by every DoFn instance of one pipeline."""
-    with _LIMITERS_LOCK:
-        fresh = config.rate_limiters()
-        return {output_id: _LIMITERS.setdefault((pipeline_token, output_id), limiter)
-                for output_id, limiter in fresh.items()}
+def shared_destinations(pipeline_token: str, config: OutputsConfig) -> dict[str, tuple[RateLimiter, DestinationHealth]]:
+    """One limiter and health per output per worker process, shared by every DoFn instance of one pipeline."""
+    with _DESTINATIONS_LOCK:
+        return {output_id: _DESTINATIONS.setdefault((pipeline_token, output_id), fresh)
+                for output_id, fresh in config.destinations().items()}
 
 
 def now_iso() -> str:
@@ -125,7 +124,7 @@ class SendToOutputsFn(beam.DoFn):
 
     def setup(self) -> None:
         self._outputs = self._config.build_outputs()
-        self._limiters = shared_rate_limiters(self._pipeline_token, self._config)
+        self._destinations = shared_destinations(self._pipeline_token, self._config)
         self._observer = BeamDeliveryMetrics()
         self._duplicates = Metrics.counter(METRICS_NAMESPACE, "duplicates_skipped")
 
@@ -166,7 +165,8 @@ class SendToOutputsFn(beam.DoFn):
             self._observer.dead_lettered(output_id)
             return DeliveryOutcome(output_id, False, 0, error=(
                 f"unknown output id {output_id!r} (configured: {', '.join(sorted(self._outputs)) or 'none'})"))
-        return deliver(output, alert, policy=self._config.retry, limiter=self._limiters[output_id],
+        limiter, health = self._destinations[output_id]
+        return deliver(output, alert, policy=self._config.retry, limiter=limiter, health=health,
                        thread_ref=thread_ref, observer=self._observer)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Mapping, Protocol
 
 from transforms.outputs.base import DeliveryFailure, Output
 from transforms.outputs.rate_limit import RateLimiter
@@ -57,12 +57,25 @@ class DeliveryOutcome:
     response_body: str | None = None
 
 
+class DestinationHealth:
+    """Whether a destination just used up a whole retry budget.
+
+    While it is down, each alert gets one attempt (a probe) before it is dead-lettered,
+    instead of the full budget: during an hour-long outage alerts reach the dead-letter
+    store in seconds rather than queueing behind each other's backoff. The first
+    accepted alert marks the destination up again.
+    """
+
+    def __init__(self) -> None:
+        self.down = False
+
+
 def deliver(output: Output, alert: Mapping[str, Any], *, policy: RetryPolicy, limiter: RateLimiter,
-            thread_ref: str | None = None, observer: DeliveryObserver = IgnoreDelivery(),
-            clock: Callable[[], float] = time.monotonic,
-            sleep: Callable[[float], None] = time.sleep) -> DeliveryOutcome:
+            health: DestinationHealth | None = None, thread_ref: str | None = None,
+            observer: DeliveryObserver = IgnoreDelivery()) -> DeliveryOutcome:
     """Send `alert` through `output` until it is accepted or the policy gives up."""
-    started = clock()
+    health = health or DestinationHealth()
+    started = time.monotonic()
     attempts = 0
     while True:
         waited = limiter.acquire()
@@ -74,7 +87,9 @@ def deliver(output: Output, alert: Mapping[str, Any], *, policy: RetryPolicy, li
         except DeliveryFailure as failure:
             if failure.rate_limited:
                 observer.rate_limited(output.output_id)
-            if not policy.should_retry(failure, attempts):
+            if health.down or not policy.should_retry(failure, attempts):
+                if failure.retryable:
+                    health.down = True
                 observer.dead_lettered(output.output_id)
                 return DeliveryOutcome(output.output_id, False, attempts, thread_ref,
                                        error=failure.reason, status=failure.status,
@@ -84,8 +99,9 @@ def deliver(output: Output, alert: Mapping[str, Any], *, policy: RetryPolicy, li
             if failure.rate_limited:
                 limiter.hold_for(delay)
             else:
-                sleep(delay)
+                time.sleep(delay)
             continue
-        observer.sent(output.output_id, clock() - started)
+        health.down = False
+        observer.sent(output.output_id, time.monotonic() - started)
         return DeliveryOutcome(output.output_id, True, attempts, sent.thread_ref or thread_ref,
                                status=sent.status)

@@ -44,6 +44,7 @@ import yaml
 
 from transforms.outputs.alert_fields import SEVERITIES
 from transforms.outputs.base import Output
+from transforms.outputs.delivery import DestinationHealth
 from transforms.outputs.pagerduty import PagerDutyOutput
 from transforms.outputs.rate_limit import RateLimiter
 from transforms.outputs.retry import RetryPolicy
@@ -103,8 +104,10 @@ class OutputsConfig:
     def build_outputs(self) -> dict[str, Output]:
         return {output_id: spec.build() for output_id, spec in self.outputs.items()}
 
-    def rate_limiters(self) -> dict[str, RateLimiter]:
-        return {output_id: RateLimiter(spec.rate_limit_per_second) for output_id, spec in self.outputs.items()}
+    def destinations(self) -> dict[str, tuple[RateLimiter, DestinationHealth]]:
+        """Fresh per-destination pacing and health for every output."""
+        return {output_id: (RateLimiter(spec.rate_limit_per_second), DestinationHealth())
+                for output_id, spec in self.outputs.items()}
 
 
 def load_outputs_config(path: str) -> OutputsConfig:
