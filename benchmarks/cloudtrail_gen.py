@@ -90,6 +90,12 @@ class Principal:
     identity: dict
     user_agents: tuple[str, ...]
     source_ips: tuple[str, ...]
+    session_minute: int = 0  # its role sessions renew hourly at this minute
+
+    def session_start(self, when: datetime) -> datetime:
+        """When the session in use at `when` was created: one session per hour, as SDKs refresh them."""
+        start = when.replace(minute=self.session_minute, second=0)
+        return start if start <= when else start - timedelta(hours=1)
 
     @property
     def signs_in_to_console(self) -> bool:
@@ -226,7 +232,7 @@ class CloudTrailGenerator:
                 ips = (f"10.0.{self.rng.randint(1, 60)}.{self.rng.randint(2, 250)}",)
             else:
                 ips = tuple(self.rng.sample(PUBLIC_IPS, 3))
-            cast.roles.append(Principal(identity, agents, ips))
+            cast.roles.append(Principal(identity, agents, ips, self.rng.randrange(60)))
         for user_name, agents in (("terraform-ci", (terraform,)), ("backup-exporter", (cli,)), ("carol.admin", (USER_AGENT_BROWSER, cli_mac))):
             identity = {
                 "type": "IAMUser",
@@ -249,7 +255,7 @@ class CloudTrailGenerator:
         """A principal of the account and its userIdentity as of `when` (a fresh dict)."""
         pool = cast.roles + cast.users if kinds == "roles+users" else cast.roles
         principal = self.rng.choice(pool)
-        return principal, self._identity_at(principal, when - timedelta(minutes=self.rng.randint(1, 55)))
+        return principal, self._identity_at(principal, principal.session_start(when))
 
     @staticmethod
     def _identity_at(principal: Principal, session_created: datetime) -> dict:

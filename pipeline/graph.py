@@ -57,11 +57,11 @@ def analyse(object_refs: PCollection, config: GraphConfig) -> GraphOutputs:
     """object refs -> lake files, alert documents and dead-letter files."""
     read = object_refs | "Read" >> ReadObjects(config.max_object_bytes)
     parsed = read.objects | "Parse" >> ParseObjects()
-    events = parsed.records | "Normalise" >> Normalise(config.time_range)
+    events = parsed.records | "Normalise" >> Normalise()
 
     lake_files = events.events | "Lake" >> WriteLake(config.lake)
 
-    detected = events.events | "Detect" >> Detect(config.rule_bundle)
+    detected = events.events | "Detect" >> Detect(config.rule_bundle, config.time_range)
     alerts = (
         detected.matches
         | "Dedup" >> Dedup(config.streaming, config.lateness_allowance)

@@ -29,7 +29,7 @@ def render(figures: dict[str, int], seconds: float, lake: str, alerts_file: str)
         f"  objects      listed {get('objects.listed')}, read {get('objects.read')}, "
         f"skipped {sum(skipped.values())} ({', '.join(f'{k} {v}' for k, v in skipped.items())}), failed {get('objects.failed')}",
         f"  events       {events} ({rate:.0f} events/s), rejected {get('events.rejected')}, "
-        f"outside time range {get('events.outside_time_range')}",
+        f"outside the time range (in the lake, not evaluated) {get('events.outside_time_range')}",
         f"  lake         {get('lake.files')} files, {get('lake.rows')} rows under {lake}",
         f"  rules        {get('rules.events_evaluated')} events evaluated, {get('rules.matches')} matches, "
         f"{get('rules.errors')} rule errors",

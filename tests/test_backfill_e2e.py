@@ -22,6 +22,9 @@ GOOD = {
     # organization trail layout, next hour
     trail_key("2025-01-01T13:05:00Z", "CCCC").replace("AWSLogs/", "AWSLogs/o-exampleorg1/"): [
         stop_logging("2025-01-01T13:00:00Z", "e5")],
+    # delivered after midnight: one event inside the range, one after it
+    trail_key("2025-01-02T00:05:00Z", "EEEE"): [root_console_login("2025-01-01T23:58:00Z", "e7"),
+                                                stop_logging("2025-01-02T00:02:00Z", "e8")],
 }
 OUT_OF_RANGE = {trail_key("2025-02-01T00:05:00Z", "DDDD"): [stop_logging("2025-02-01T00:01:00Z", "e6")]}
 BAD = {
@@ -76,8 +79,10 @@ def test_backfill_fills_the_lake_alerts_once_per_window_and_dead_letters_bad_obj
     assert run_backfill(moto_endpoint, alerts_file) == 0
 
     table = lake_table(moto_endpoint)
-    assert sorted(table.column("eventID").to_pylist()) == ["e1", "e2", "e3", "e4", "e5"]
-    assert sorted(set(zip(table.column("day").to_pylist(), table.column("hour").to_pylist()))) == [(1, 12), (1, 13)]
+    # the lake keeps every event of every object read; only detection cuts at --end
+    assert sorted(table.column("eventID").to_pylist()) == ["e1", "e2", "e3", "e4", "e5", "e7", "e8"]
+    assert sorted(set(zip(table.column("day").to_pylist(), table.column("hour").to_pylist()))) == [
+        (1, 12), (1, 13), (1, 23), (2, 0)]
 
     alerts = read_alerts(alerts_file)
     stopped = [a for a in alerts if a["rule_id"] == "Test.CloudTrail.Stopped"]
@@ -86,11 +91,12 @@ def test_backfill_fills_the_lake_alerts_once_per_window_and_dead_letters_bad_obj
     assert stopped[0]["alert_context"] == {"trail": "arn:aws:cloudtrail:us-east-1:123456789012:trail/management-trail"}
     assert stopped[0]["severity"] == "HIGH"
     root = [a for a in alerts if a["rule_id"] == "Test.Root.ConsoleLogin"]
-    assert [(a["title"], a["severity"]) for a in root] == [("Root console login from 198.51.100.7", "CRITICAL")]
+    assert [(a["title"], a["severity"], a["event"]["eventID"]) for a in root] == [
+        ("Root console login from 198.51.100.7", "CRITICAL", "e4"), ("Root console login from 198.51.100.7", "CRITICAL", "e7")]
 
     errors = trail.list_objects_v2(Bucket=LAKE_BUCKET, Prefix="_errors/")["Contents"]
     stages = sorted(item["Key"].split("/")[1] for item in errors)
-    assert stages == ["detect", "detect", "detect", "parse", "parse", "read"]
+    assert stages == ["detect", "detect", "detect", "detect", "parse", "parse", "read"]
     detect_letter = json.loads(trail.get_object(Bucket=LAKE_BUCKET, Key=next(
         i["Key"] for i in errors if i["Key"].startswith("_errors/detect/")))["Body"].read())
     assert detect_letter["detail"][0]["rule_id"] == "Test.Raises.KeyError"
@@ -98,7 +104,8 @@ def test_backfill_fills_the_lake_alerts_once_per_window_and_dead_letters_bad_obj
 
     summary = capsys.readouterr().err
     assert "skipped 3 (digest 1, empty 1, folder 0, out_of_range 1), failed 3" in summary
-    assert "5 rows" in summary and "2 alerts, 1 updates" in summary
+    assert "7 rows" in summary and "3 alerts, 1 updates" in summary
+    assert "outside the time range (in the lake, not evaluated) 1" in summary
 
 
 def test_rerunning_a_backfill_rewrites_the_same_lake_files(trail, moto_endpoint, tmp_path):
@@ -107,6 +114,6 @@ def test_rerunning_a_backfill_rewrites_the_same_lake_files(trail, moto_endpoint,
     run_backfill(moto_endpoint, tmp_path / "second.jsonl")
     second = sorted(item["Key"] for item in trail.list_objects_v2(Bucket=LAKE_BUCKET)["Contents"])
     assert first == second
-    assert lake_table(moto_endpoint).num_rows == 5
+    assert lake_table(moto_endpoint).num_rows == 7
     ids = lambda path: [(a["alert_id"], a["kind"], a["count"]) for a in read_alerts(path)]  # noqa: E731
     assert sorted(ids(tmp_path / "first.jsonl")) == sorted(ids(tmp_path / "second.jsonl"))

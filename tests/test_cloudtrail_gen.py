@@ -62,15 +62,19 @@ def test_another_seed_writes_other_events(tmp_path):
 def test_log_objects_follow_cloudtrail_key_layout_and_hold_their_account_and_region(trail):
     out, written = trail
     assert len(written.log_files) >= 9
+    sizes = []
     for path in written.log_files:
         key = path.relative_to(out).as_posix()
         match = LOG_KEY.fullmatch(key)
         assert match, key
         records = _records(path)
-        assert 100 <= len(records) <= 400
+        sizes.append(len(records))
         assert {r["recipientAccountId"] for r in records} == {match["account"]}
         assert {r["awsRegion"] for r in records} == {match["region"]}
         assert max(r["eventTime"] for r in records) < f"{match['y']}-{match['m']}-{match['d']}T23:59:60Z"
+    # hundreds per file around the asked-for 300 (injected attacks add a few); only the remainder is short
+    assert all(1 <= size <= 380 for size in sizes)
+    assert sum(size < 225 for size in sizes) <= 1
 
 
 def test_every_record_has_cloudtrail_fields_and_the_mix_is_realistic(trail):

@@ -9,11 +9,16 @@ from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
-from transforms.dedup import AlertWindows, Dedup, alert_id, decide_in_order, dedup_key, event_time_micros
+from transforms.dedup import AlertWindows, Dedup, alert_id, decide_in_order, dedup_key, match_ref
 
 
-def match(minute: int, *, rule="AWS.CloudTrail.Stopped", dedup="arn:aws:iam::123456789012:role/Admin",
-          period=60, threshold=1, unique=None, row=None):
+def match(minute: int, **fields):
+    """A match ref, as detect emits it, for a StopLogging event `minute` minutes after 10:00."""
+    return match_ref(match_document(minute, **fields))
+
+
+def match_document(minute: int, *, rule="AWS.CloudTrail.Stopped", dedup="arn:aws:iam::123456789012:role/Admin",
+                   period=60, threshold=1, unique=None, row=None):
     hour, minute = divmod(minute, 60)
     return {
         "rule_id": rule, "title": f"CloudTrail stopped by {dedup}", "dedup": dedup, "severity": "HIGH",
@@ -77,38 +82,39 @@ def test_a_late_match_reopens_its_closed_window_and_sends_another_update():
     assert summary(windows.close()) == [("update", 3, "10:00", "10:20")]
 
 
-def keyed(matches):
-    return [(dedup_key(m), m) for m in matches]
+SCENARIO = [match_document(m) for m in (0, 10, 20, 65, 70)] + [
+    match_document(5, dedup="other-role"), match_document(15, rule="AWS.Other")]
+KEYED = [(dedup_key(document), [match_ref(document)]) for document in SCENARIO]
 
 
-SCENARIO = [match(m) for m in (0, 10, 20, 65, 70)] + [match(5, dedup="other-role"), match(15, rule="AWS.Other")]
+def decided_per_key(keyed):
+    documents = []
+    for key in dict.fromkeys(k for k, _ in keyed):
+        documents += decide_in_order([ref for k, refs in keyed if k == key for ref in refs])
+    return documents
 
 
 def test_batch_shell_decides_like_the_pure_core():
-    expected = decide_in_order([m for m in SCENARIO if dedup_key(m) == dedup_key(SCENARIO[0])])
-    expected += decide_in_order([SCENARIO[5]]) + decide_in_order([SCENARIO[6]])
     with TestPipeline() as pipeline:
         documents = (
             pipeline
-            | beam.Create(keyed(SCENARIO[::-1]))
-            | beam.Map(lambda kv: TimestampedValue(kv, Timestamp(micros=event_time_micros(kv[1]))))
+            | beam.Create(KEYED[::-1])
+            | beam.Map(lambda kv: TimestampedValue(kv, Timestamp(micros=kv[1][0][0])))
             | Dedup(streaming=False)
         )
-        assert_that(documents, equal_to(expected))
+        assert_that(documents, equal_to(decided_per_key(KEYED)))
 
 
 def test_streaming_with_test_stream_gives_the_same_alerts_as_batch():
     options = PipelineOptions()
     options.view_as(StandardOptions).streaming = True
     stream = TestStream()
-    for item in sorted(keyed(SCENARIO), key=lambda kv: event_time_micros(kv[1])):
-        moment = Timestamp(micros=event_time_micros(item[1]))
+    for item in sorted(KEYED, key=lambda kv: kv[1][0][0]):
+        moment = Timestamp(micros=item[1][0][0])
         stream = stream.add_elements([TimestampedValue(item, moment)]).advance_watermark_to(moment)
     # past every window's end, as a running stream would be, before the stream ends
     stream = stream.advance_watermark_to(Timestamp.from_rfc3339("2025-01-01T13:00:00Z")).advance_watermark_to_infinity()
-    batch = []
-    for key in {dedup_key(m) for m in SCENARIO}:
-        batch += decide_in_order([m for m in SCENARIO if dedup_key(m) == key])
+    batch = decided_per_key(KEYED)
     with TestPipeline(options=options) as pipeline:
         documents = pipeline | stream | Dedup(streaming=True, lateness_allowance=timedelta(minutes=15))
         assert_that(documents, equal_to(batch))

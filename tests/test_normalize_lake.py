@@ -6,14 +6,13 @@ import pyarrow.dataset as ds
 from tests.cloudtrail import ACCOUNT, describe_instances, root_console_login, stop_logging
 from transforms.lake import by_partition, lake_file_path, parquet_bytes, to_table, write_file
 from transforms.normalize import chunked, indicators, normalise_records
-from transforms.timeutil import TimeRange
 
 PARSED_AT = datetime(2025, 1, 2, tzinfo=timezone.utc)
 SOURCE = "s3://trail-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2025/01/01/f.json.gz"
 
 
-def normalise(records, time_range=TimeRange()):
-    return normalise_records(SOURCE, records, PARSED_AT, time_range)
+def normalise(records):
+    return normalise_records(SOURCE, records, PARSED_AT)
 
 
 def test_normalising_adds_p_fields_and_changes_nothing_aws_wrote():
@@ -51,13 +50,11 @@ def test_indicators_are_empty_lists_when_there_are_none():
     assert indicators(record) == {"p_any_ip_addresses": [], "p_any_aws_account_ids": [], "p_any_aws_arns": [], "p_any_usernames": []}
 
 
-def test_records_without_event_time_are_rejected_and_time_range_filters():
-    records = [describe_instances("2025-01-01T12:00:00Z", "e1"), {"eventName": "NoTime"},
-               describe_instances("2025-01-03T00:00:00Z", "e3")]
-    result = normalise(records, TimeRange.from_text("2025-01-01", "2025-01-02"))
+def test_records_without_event_time_are_rejected_whole():
+    records = [describe_instances("2025-01-01T12:00:00Z", "e1"), {"eventName": "NoTime"}]
+    result = normalise(records)
     assert [r["eventID"] for r in result.records] == ["e1"]
-    assert result.rejected[0]["item"] == 1 and "eventTime" in result.rejected[0]["error"]
-    assert result.out_of_range == 1
+    assert result.rejected == [{"item": 1, "error": "missing or invalid eventTime", "value": {"eventName": "NoTime"}}]
 
 
 def test_large_objects_are_cut_into_numbered_chunks():
@@ -110,8 +107,8 @@ def test_rewriting_the_same_source_replaces_its_file(tmp_path):
     assert len(files) == 1 and not list(tmp_path.rglob("*.inprogress"))
 
 
-def test_column_at_a_time_conversion_matches_the_field_by_field_path():
-    from transforms.lake import _arrow_table, shaped_columns
+def test_batch_conversion_matches_the_field_by_field_path():
+    from transforms.lake import _table_from_cells, shape_row
 
     plain = describe_instances("2025-01-01T12:00:00Z", "e1")
     odd = stop_logging("2025-01-01T12:01:00Z", "e2")
@@ -123,7 +120,7 @@ def test_column_at_a_time_conversion_matches_the_field_by_field_path():
     mistyped["eventVersion"] = 1.08
     for batch in ([plain, odd, federated], [plain, mistyped]):
         rows = normalise(batch).records
-        assert to_table(rows).equals(_arrow_table(shaped_columns(rows)))
+        assert to_table(rows).equals(_table_from_cells([shape_row(row) for row in rows]))
 
 
 def test_progress_is_logged_with_objects_events_and_rate(caplog):

@@ -100,6 +100,7 @@ def test_skip_reasons():
     assert skip_reason("s3://trail/AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2025/01/10/d.json.gz", 100, window) == SKIP_DIGEST
     assert skip_reason(base, 0, window) == SKIP_EMPTY
     assert skip_reason("s3://trail/AWSLogs/", 0, window) == SKIP_FOLDER
-    assert skip_reason(base.replace("/01/10/", "/01/05/"), 100, window) == SKIP_OUT_OF_RANGE
+    assert skip_reason(base.replace("/01/10/", "/01/09/"), 100, window) == SKIP_OUT_OF_RANGE
+    assert skip_reason(base.replace("/01/10/", "/01/12/"), 100, window) == SKIP_OUT_OF_RANGE
     # delivered just after midnight: may hold events from the last minutes of the range
     assert skip_reason(base.replace("/01/10/", "/01/11/"), 100, window) is None

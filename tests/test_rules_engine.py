@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from transforms.rules_engine import RuleEngine, RuleError, RuleLoadError, RuleMatch, load_rule_bundle
+from transforms.rules_engine import (
+    BUNDLED_RULES_DIR,
+    RuleEngine,
+    RuleError,
+    RuleLoadError,
+    RuleMatch,
+    load_rule_bundle,
+)
+from transforms.rules_engine.cache import InMemoryCacheStore, using_store
+from transforms.rules_engine.index import learn_constraints
+from transforms.rules_engine.testing import RuleTester
 from transforms.rules_engine.event import ImmutableCaseInsensitiveDict, ImmutableList, PantherEvent, deep_get, deep_walk
 
 SIGNIN = {
@@ -432,3 +442,166 @@ def test_non_rule_specs_are_skipped_and_reported(tmp_path):
     bundle = load_rule_bundle([str(tmp_path)])
     assert [r.rule_id for r in bundle.rules] == ["login"]
     assert sorted(Path(path).name for path, _ in bundle.skipped) == ["notes.yml", "policy.yml"]
+
+
+# -- the rule index --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('def rule(event):\n    return event.get("eventName") == "ConsoleLogin" and event.get("x")\n',
+         {"eventName": {"ConsoleLogin"}}),
+        ('def rule(e):\n    return "DeleteTrail" == e["eventName"]\n', {"eventName": {"DeleteTrail"}}),
+        ('NAMES = {"A", "B"}\n\ndef rule(event):\n'
+         '    if event.get("eventSource") != "s3.amazonaws.com":\n        return False\n'
+         '    return event.get("eventName") in NAMES\n',
+         {"eventSource": {"s3.amazonaws.com"}, "eventName": {"A", "B"}}),
+        ('def rule(event):\n    return event.get("eventName") == "A" or event.deep_get("eventName") in ["B", "C"]\n',
+         {"eventName": {"A", "B", "C"}}),
+        ('def rule(event):\n    if not event.get("eventName") in ("A",):\n        return False\n'
+         '    if event.get("x"):\n        return True\n    return event.get("y") == 1\n',
+         {"eventName": {"A"}}),
+        ('from panther_base_helpers import deep_get\n\ndef rule(event):\n'
+         '    return deep_get(event, "eventSource") == "iam.amazonaws.com"\n', {"eventSource": {"iam.amazonaws.com"}}),
+    ],
+    ids=["equality", "subscript-reversed", "early-return-and-constant", "or-union", "negated-guard", "helper-deep-get"],
+)
+def test_index_learns_constraints_every_true_path_needs(source, expected):
+    assert learn_constraints(source) == {k: frozenset(v) for k, v in expected.items()}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'def rule(event):\n    return event.get("eventName") == "A" or event.get("x") == 1\n',
+        'def rule(event):\n    return event.get("eventName").startswith("Delete")\n',
+        'def rule(event):\n    return event.get("eventName") not in {"A"}\n',
+        'NAMES = {"A"}\nNAMES.add("B")\n\ndef rule(event):\n    return event.get("eventName") in NAMES\n',
+        'NAMES = {"A"}\n\ndef rule(event):\n    global NAMES\n    return event.get("eventName") in NAMES\n',
+        'def rule(event):\n    try:\n        return event.get("eventName") == "A"\n    except KeyError:\n        return True\n',
+        'def rule(event):\n    for n in ("A",):\n        if event.get("eventName") == n:\n            return True\n    return False\n',
+        'def rule(event):\n    event = {"eventName": "A"}\n    return event.get("eventName") == "A"\n',
+        'def deep_get(e, k):\n    return "A"\n\ndef rule(event):\n    return deep_get(event, "eventName") == "A"\n',
+        'def rule(event):\n    return event.get("eventName") in "ConsoleLoginAndMore"\n',
+        'def rule(event):\n    return event.get("EventName") == "A"\n',
+        'def rule(event):\n    return event.udm("event_name") == "A"\n',
+    ],
+    ids=[
+        "or-with-free-branch", "startswith", "not-in", "mutated-constant", "global-constant", "try-block",
+        "loop-with-return", "param-rebound", "local-deep-get", "substring-in", "other-casing", "udm",
+    ],
+)
+def test_index_leaves_rules_it_cannot_prove_unconstrained(source):
+    assert learn_constraints(source) == {}
+
+
+def test_index_routes_records_only_to_rules_that_can_match(tmp_path):
+    write_rule(tmp_path, "login", LOGIN_RULE)
+    write_rule(tmp_path, "s3", 'def rule(event):\n    return event.get("eventName") == "PutBucketAcl"\n')
+    write_rule(tmp_path, "anything", 'def rule(event):\n    return event.get("readOnly") is False\n')
+    engine = engine_for(tmp_path)
+    assert [r.rule_id for r in engine.candidates(SIGNIN)] == ["anything", "login"]
+    nameless = {k: v for k, v in SIGNIN.items() if k != "eventName"}
+    assert [r.rule_id for r in engine.candidates(nameless)] == ["anything", "login", "s3"]
+    assert [r.rule_id for r in engine_for(tmp_path, use_index=False).candidates(SIGNIN)] == ["anything", "login", "s3"]
+
+
+def test_declared_index_is_used_and_checked_by_the_rule_tests(tmp_path):
+    write_rule(
+        tmp_path,
+        "declared",
+        "def rule(event):\n    return event.get('readOnly') is False\n",
+        Index={"eventName": ["PutBucketAcl"]},
+        Tests=[{"Name": "a console login", "ExpectedResult": True, "Log": SIGNIN}],
+    )
+    bundle = load_rule_bundle([str(tmp_path)])
+    assert RuleEngine(bundle).evaluate(SIGNIN).matches == []
+    tester = RuleTester(bundle)
+    ((rule, test),) = tester.cases()
+    result = tester.run(rule, test)
+    assert result.actual is True and result.passed is False
+    assert "the rule index would not send this event to the rule" in result.problems[0]
+
+
+def test_indexed_and_unindexed_engines_match_identically_over_the_pack():
+    bundle = load_rule_bundle([BUNDLED_RULES_DIR])
+    indexed = RuleEngine(bundle, include_disabled=True)
+    everything = RuleEngine(bundle, include_disabled=True, use_index=False)
+    records = [dict(test["Log"], p_log_type="AWS.CloudTrail") for rule in indexed.rules for test in rule.tests]
+    assert len(records) >= 2 * len(indexed.rules)
+    total = 0
+    fast_cache, slow_cache = InMemoryCacheStore(), InMemoryCacheStore()  # stateful rules keep apart
+    for record in records:
+        with using_store(fast_cache):
+            fast = indexed.evaluate(record)
+        with using_store(slow_cache):
+            slow = everything.evaluate(record)
+        assert fast.matches == slow.matches
+        assert fast.errors == slow.errors
+        total += len(fast.matches)
+    assert total >= len(indexed.rules)
+    unknown_call = {"p_log_type": "AWS.CloudTrail", "eventSource": "none.amazonaws.com", "eventName": "NoSuchCall"}
+    skipped = [rule for rule in indexed.rules if rule not in indexed.candidates(unknown_call)]
+    assert len(skipped) >= len(indexed.rules) // 2
+
+
+def test_index_reads_dict_keys_and_constants_only_read_through_safe_methods():
+    source = (
+        'FIELDS = {"RunInstances": "a", "CreateStack": "b"}\n\n'
+        "def rule(event):\n"
+        '    if event.get("eventName") not in FIELDS:\n        return False\n'
+        '    return FIELDS.get(event.get("eventName")) == "a"\n'
+    )
+    assert learn_constraints(source) == {"eventName": frozenset({"RunInstances", "CreateStack"})}
+    assert learn_constraints(source.replace("FIELDS.get(", "FIELDS.pop(")) == {}
+
+
+def test_datamodel_specs_replace_the_built_in_model_for_their_log_types(tmp_path):
+    (tmp_path / "model.py").write_text("def get_actor(event):\n    return 'actor:' + event.deep_get('userIdentity', 'userName')\n")
+    (tmp_path / "model.yml").write_text(
+        yaml.safe_dump(
+            {
+                "AnalysisType": "datamodel",
+                "DataModelID": "Custom.CloudTrail",
+                "Filename": "model.py",
+                "Enabled": True,
+                "LogTypes": ["AWS.CloudTrail"],
+                "Mappings": [
+                    {"Name": "source_ip", "Path": "$.sourceIPAddress"},
+                    {"Name": "mfa", "Path": "additionalEventData.MFAUsed"},
+                    {"Name": "actor_user", "Method": "get_actor"},
+                ],
+            }
+        )
+    )
+    write_rule(tmp_path, "udm_user", "def rule(event):\n    return event.udm('mfa') == 'No' and event.udm('actor_user') == 'actor:alice'\n")
+    engine = engine_for(tmp_path)
+    assert [m.rule_id for m in engine.evaluate(SIGNIN).matches] == ["udm_user"]
+    event = engine.event(SIGNIN)
+    assert event.udm("source_ip") == "198.51.100.23"
+    assert event.udm("user_agent") is None  # the custom model replaces the built-in one
+
+
+def test_global_helper_specs_in_rule_folders_become_importable(tmp_path):
+    (tmp_path / "acme_globals.py").write_text("WATCHED_IPS = {'198.51.100.23'}\n")
+    (tmp_path / "acme_globals.yml").write_text(
+        yaml.safe_dump({"AnalysisType": "global", "GlobalID": "acme_globals", "Filename": "acme_globals.py"})
+    )
+    write_rule(tmp_path, "watched_ip", "from acme_globals import WATCHED_IPS\n\ndef rule(event):\n    return event.udm('source_ip') in WATCHED_IPS\n")
+    assert [m.rule_id for m in engine_for(tmp_path).evaluate(SIGNIN).matches] == ["watched_ip"]
+
+
+def test_datamodel_paths_beyond_dotted_keys_are_refused(tmp_path):
+    (tmp_path / "model.yml").write_text(
+        yaml.safe_dump(
+            {
+                "AnalysisType": "datamodel",
+                "DataModelID": "Custom.CloudTrail",
+                "LogTypes": ["AWS.CloudTrail"],
+                "Mappings": [{"Name": "first_ip", "Path": "$.p_any_ip_addresses[0]"}],
+            }
+        )
+    )
+    with pytest.raises(RuleLoadError, match="only dotted paths"):
+        load_rule_bundle([str(tmp_path)])

@@ -31,6 +31,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Iterator, Optional
 
 import apache_beam as beam
+import orjson
 from apache_beam.coders import PickleCoder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.timeutil import TimeDomain
@@ -53,6 +54,17 @@ def dedup_key(match: dict) -> str:
     return f"{match['rule_id']}\x1f{match['dedup']}"
 
 
+def match_ref(match: dict) -> tuple:
+    """What dedup moves and keeps per match: (event time in µs, row id, unique value, JSON).
+
+    Sort keys come first and the match document (rule outputs and event) travels as opaque
+    JSON bytes: Threshold rules can match a large share of all events, and only the match
+    that opens a window is ever read back.
+    """
+    event = match["event"]
+    return (_micros(event["p_event_time"]), event["p_row_id"], match.get("unique"), orjson.dumps(match, default=repr))
+
+
 def alert_id(rule_id: str, dedup: str, window_start: str) -> str:
     return hashlib.sha256(f"{rule_id}\x1f{dedup}\x1f{window_start}".encode()).hexdigest()[:32]
 
@@ -66,10 +78,6 @@ def _iso(micros: int) -> str:
     return iso_utc(datetime.fromtimestamp(micros // 1_000_000, timezone.utc) + timedelta(microseconds=micros % 1_000_000))
 
 
-def event_time_micros(match: dict) -> int:
-    return _micros(match["event"]["p_event_time"])
-
-
 class AlertWindows:
     """The dedup decision for one key; its state is a plain picklable dict."""
 
@@ -81,21 +89,20 @@ class AlertWindows:
     def state(self) -> dict:
         return {"current": self.current, "closed": self.closed}
 
-    def observe(self, match: dict) -> list[dict]:
-        """Count one match; returns the documents it causes (an alert, an update)."""
-        moment = event_time_micros(match)
+    def observe(self, ref: tuple) -> list[dict]:
+        """Count one match (a `match_ref` tuple); returns the documents it causes."""
+        moment, _, unique, payload = ref
         out: list[dict] = []
         if self.current is not None and moment >= self.current["end"]:
             out += self.close()
         if self.current is None and self.closed is not None and self.closed["start"] <= moment < self.closed["end"]:
             self.current, self.closed = self.closed, None
         if self.current is None:
-            self.current = self._open(match, moment)
+            self.current = self._open(payload, moment, unique is not None)
         window = self.current
         window["count"] += 1
         window["first_time"] = min(window["first_time"], moment)
         window["last_time"] = max(window["last_time"], moment)
-        unique = match.get("unique")
         if unique is not None and len(window["uniques"]) < MAX_TRACKED_UNIQUES:
             window["uniques"].add(unique)
         if not window["alerted_count"] and self._threshold_reached(window):
@@ -116,22 +123,23 @@ class AlertWindows:
         return out
 
     @staticmethod
-    def _open(match: dict, moment: int) -> dict:
-        period = int(match["dedup_period_minutes"]) * 60 * 1_000_000
+    def _open(payload: bytes, moment: int, uses_unique: bool) -> dict:
+        first = orjson.loads(payload)
+        period = int(first["dedup_period_minutes"]) * 60 * 1_000_000
         return {
             "start": moment, "end": moment + period, "count": 0, "uniques": set(),
-            "uses_unique": match.get("unique") is not None, "alerted_count": 0,
-            "first_time": moment, "last_time": moment, "first": match,
+            "uses_unique": uses_unique, "threshold": int(first["threshold"]), "alerted_count": 0,
+            "first_time": moment, "last_time": moment, "first": payload,
         }
 
     @staticmethod
     def _threshold_reached(window: dict) -> bool:
         seen = len(window["uniques"]) if window["uses_unique"] else window["count"]
-        return seen >= int(window["first"]["threshold"])
+        return seen >= window["threshold"]
 
     @staticmethod
     def _document(kind: str, window: dict) -> dict:
-        first = window["first"]
+        first = orjson.loads(window["first"])
         start = _iso(window["start"])
         document: dict[str, Any] = {"alert_id": alert_id(first["rule_id"], first["dedup"], start), "kind": kind}
         document.update({field: first.get(field) for field in _MATCH_FIELDS})
@@ -147,12 +155,12 @@ class AlertWindows:
         return document
 
 
-def decide_in_order(matches: Iterable[dict]) -> list[dict]:
-    """All documents for one key's matches, taken in event-time order (ties by row id)."""
+def decide_in_order(refs: Iterable[tuple]) -> list[dict]:
+    """All documents for one key's matches (`match_ref` tuples), in event-time order, ties by row id."""
     windows = AlertWindows()
     out: list[dict] = []
-    for match in sorted(matches, key=lambda m: (event_time_micros(m), m["event"]["p_row_id"])):
-        out += windows.observe(match)
+    for ref in sorted(refs, key=lambda ref: (ref[0], ref[1])):
+        out += windows.observe(ref)
     return out + windows.close()
 
 
@@ -168,13 +176,13 @@ class _BatchDedupFn(beam.DoFn):
 
     def process(self, element, timestamp=beam.DoFn.TimestampParam,
                 matches=beam.DoFn.StateParam(MATCHES), end_of_input=beam.DoFn.TimerParam(END_OF_INPUT)):
-        _, match = element
-        matches.add(match)
+        _, refs = element
+        matches.add(refs)
         end_of_input.set(timestamp)
 
     @on_timer(END_OF_INPUT)
     def decide(self, matches=beam.DoFn.StateParam(MATCHES)) -> Iterator[dict]:
-        documents = decide_in_order(matches.read())
+        documents = decide_in_order(ref for refs in matches.read() for ref in refs)
         matches.clear()
         for document in documents:
             (self._alerts if document["kind"] == "alert" else self._updates).inc()
@@ -195,9 +203,9 @@ class _StreamingDedupFn(beam.DoFn):
 
     def process(self, element, windows_state=beam.DoFn.StateParam(WINDOWS),
                 window_end=beam.DoFn.TimerParam(WINDOW_END)) -> Iterator[dict]:
-        _, match = element
+        _, refs = element
         windows = AlertWindows(windows_state.read())
-        documents = windows.observe(match)
+        documents = [document for ref in sorted(refs) for document in windows.observe(ref)]
         windows_state.write(windows.state())
         if windows.current is not None:
             window_end.set(Timestamp(micros=windows.current["end"]))
@@ -233,7 +241,7 @@ class _StreamingDedupFn(beam.DoFn):
 
 
 class Dedup(beam.PTransform):
-    """(dedup key, match) with event-time timestamps -> alert and update documents."""
+    """(dedup key, list of match refs) at event time -> alert and update documents."""
 
     def __init__(self, streaming: bool, lateness_allowance: timedelta = DEFAULT_LATENESS_ALLOWANCE):
         super().__init__()

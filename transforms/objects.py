@@ -8,7 +8,7 @@ local paths behave the same.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from typing import Iterator, NamedTuple, Optional
 
 import apache_beam as beam
@@ -50,10 +50,10 @@ def key_date(url: str) -> Optional[date]:
 def skip_reason(url: str, size: int, time_range: TimeRange) -> Optional[str]:
     """Why an object is not read, or None when it should be.
 
-    CloudTrail delivers an object up to about 15 minutes (rarely more) after its last
-    event and names it after the delivery date, so a key dated one day after the range
-    ends can still hold events inside the range: the key filter keeps a day of slack on
-    both sides and the event-time filter after parsing makes the exact cut.
+    CloudTrail names an object after its delivery time, minutes after its events: a key
+    dated before the range's first day holds only earlier events, while a key dated the
+    range's last day (even when the range ends at midnight) can still hold events inside
+    it. Detection then makes the exact cut by event time.
     """
     if url.endswith("/"):
         return SKIP_FOLDER
@@ -62,7 +62,7 @@ def skip_reason(url: str, size: int, time_range: TimeRange) -> Optional[str]:
     if size == 0:
         return SKIP_EMPTY
     day = key_date(url)
-    if day is not None and not time_range.may_contain_day(day, slack=timedelta(days=1)):
+    if day is not None and not time_range.may_hold_deliveries_of(day):
         return SKIP_OUT_OF_RANGE
     return None
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Optional
 
 
@@ -53,9 +53,6 @@ class TimeRange:
     def contains(self, moment: datetime) -> bool:
         return (self.start is None or moment >= self.start) and (self.end is None or moment < self.end)
 
-    def may_contain_day(self, day: date, slack: timedelta) -> bool:
-        """Whether a day's worth of events, give or take `slack`, can overlap the range."""
-        day_start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-        return (self.end is None or day_start - slack < self.end) and (
-            self.start is None or day_start + timedelta(days=1) + slack > self.start
-        )
+    def may_hold_deliveries_of(self, day: date) -> bool:
+        """Whether objects delivered on `day` (UTC) can hold events inside the range."""
+        return (self.start is None or day >= self.start.date()) and (self.end is None or day <= self.end.date())

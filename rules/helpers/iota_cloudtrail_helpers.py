@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from panther_aws_helpers import aws_rule_context
-from transforms.rules_engine.event import deep_get, deep_walk
+from transforms.rules_engine.event import deep_get, deep_walk, json_default, unwrap
 
 ADMIN_POLICY_ARNS = frozenset(
     {
@@ -85,7 +85,7 @@ def policy_document(text: Any) -> dict:
             return {}
         return parsed if isinstance(parsed, dict) else {}
     if hasattr(text, "keys"):
-        return json.loads(json.dumps(text, default=lambda v: getattr(v, "_data", str(v))))
+        return json.loads(json.dumps(unwrap(text), default=json_default))
     return {}
 
 

@@ -14,9 +14,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from panther_aws_helpers import aws_cloudtrail_success, aws_rule_context
 from transforms.rules_engine.event import deep_get, deep_walk
 
+# aws_rule_context and aws_cloudtrail_success lived here in older Panther helper
+# releases; rules written then still import them from this module.
 __all__ = [
+    "aws_cloudtrail_success",
+    "aws_rule_context",
     "deep_get",
     "deep_walk",
     "get_val_from_list",

@@ -8,7 +8,7 @@ from transforms.rules_engine.bundle import RuleBundle, RuleLoadError, RuleSource
 from transforms.rules_engine.data_models import BUILT_IN
 from transforms.rules_engine.event import PantherEvent, deep_get
 from transforms.rules_engine.index import Constraints, RuleIndex, learn_constraints
-from transforms.rules_engine.modules import install_helpers, load_module, rule_module_name
+from transforms.rules_engine.modules import install_helpers, load_module, module_name
 from transforms.rules_engine.results import EvaluationResult
 from transforms.rules_engine.rule import Rule
 
@@ -24,7 +24,7 @@ def load_rules(bundle: RuleBundle, include_disabled: bool = False) -> tuple[list
         if not include_disabled and not source.spec.get("Enabled", True):
             continue
         try:
-            module = load_module(rule_module_name(source.rule_id), source.python, source.python_path)
+            module = load_module(module_name("rule", source.rule_id), source.python, source.python_path)
             loaded.append(Rule(source, module))
         except Exception:  # noqa: BLE001 - reported with the rule's id and traceback
             failures.append((source, traceback.format_exc()))
@@ -46,7 +46,7 @@ def build_udm_resolvers(bundle: RuleBundle) -> dict[str, UdmResolver]:
             continue
         module = None
         if source.python is not None:
-            module = load_module(f"iota_datamodel_{rule_module_name(source.model_id)}", source.python, source.python_path)
+            module = load_module(module_name("datamodel", source.model_id), source.python, source.python_path)
         mapping: dict[str, Callable[[Any], Any]] = {}
         for name, path, method in source.mappings:
             if path is not None:

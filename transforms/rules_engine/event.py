@@ -12,15 +12,37 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Iterator
 
 _MISSING = object()
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+# Lower-cased key -> original key, shared by every mapping with the same keys: CloudTrail
+# records repeat a few key layouts, so folding is paid once per layout, not per event.
+_FOLDED_LAYOUTS: dict[tuple, dict[str, str]] = {}
+_FOLDED_LAYOUTS_LIMIT = 4096
 
 
 def wrap(value: Any) -> Any:
     """Give nested dicts and lists the same read-only, case-insensitive face as the event."""
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict or isinstance(value, dict):
         return ImmutableCaseInsensitiveDict(value)
-    if isinstance(value, list):
+    if kind is list or isinstance(value, list):
         return ImmutableList(value)
     return value
+
+
+def _folded(data: dict) -> dict[str, str]:
+    layout = tuple(data)
+    folded = _FOLDED_LAYOUTS.get(layout)
+    if folded is None:
+        folded = {}
+        for original in layout:
+            if isinstance(original, str):
+                folded.setdefault(original.casefold(), original)
+        if len(_FOLDED_LAYOUTS) >= _FOLDED_LAYOUTS_LIMIT:
+            _FOLDED_LAYOUTS.clear()
+        _FOLDED_LAYOUTS[layout] = folded
+    return folded
 
 
 def unwrap(value: Any) -> Any:
@@ -73,22 +95,15 @@ class ImmutableList(Sequence):
 class ImmutableCaseInsensitiveDict(Mapping):
     """A read-only mapping whose lookups try the exact key, then any casing of it."""
 
-    __slots__ = ("_data", "_folded")
+    __slots__ = ("_data",)
 
     def __init__(self, data: Mapping[str, Any] | None = None):
         if data is None:
             data = {}
         self._data = data if isinstance(data, dict) else dict(data)
-        self._folded: dict[str, str] | None = None
 
     def _fold(self, key: str) -> Any:
-        if self._folded is None:
-            folded: dict[str, str] = {}
-            for original in self._data:
-                if isinstance(original, str):
-                    folded.setdefault(original.casefold(), original)
-            self._folded = folded
-        original = self._folded.get(key.casefold(), _MISSING)
+        original = _folded(self._data).get(key.casefold(), _MISSING)
         if original is _MISSING:
             return _MISSING
         return self._data[original]
@@ -155,6 +170,12 @@ class ImmutableCaseInsensitiveDict(Mapping):
 
 
 def _step(container: Any, key: Any) -> Any:
+    kind = type(container)
+    if kind in _VIEW_TYPES:
+        return container._lookup(key)
+    if kind is dict:
+        container = ImmutableCaseInsensitiveDict(container)
+        return container._lookup(key)
     if isinstance(container, ImmutableCaseInsensitiveDict):
         return container._lookup(key)
     if isinstance(container, Mapping):
@@ -247,20 +268,20 @@ class PantherEvent(ImmutableCaseInsensitiveDict):
         """A standard field (e.g. "source_ip") by the data model of this event's log type.
 
         With more than one key, the first names the standard field and the rest walk
-        into its value. Names the data model does not map fall back to the record's
-        own `p_udm` object when present, else `default`.
+        into its value. Names the data model does not map give `default`.
         """
         if not keys:
             raise TypeError("udm() needs the name of a standard field")
         name, rest = keys[0], keys[1:]
         value = self._udm(self, name) if self._udm is not None else None
         if value is None:
-            value = deep_get(self, "p_udm", name)
-        if value is None:
             return default
         if rest:
             return deep_get(value, *rest, default=default)
         return wrap(unwrap(value))
+
+
+_VIEW_TYPES = frozenset({ImmutableCaseInsensitiveDict, PantherEvent})
 
 
 def json_default(value: Any) -> Any:

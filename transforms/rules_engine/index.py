@@ -17,6 +17,11 @@ INDEX_FIELDS = ("eventSource", "eventName")
 _FIELDS = frozenset(INDEX_FIELDS)
 _HELPER_MODULES = {"panther_base_helpers", "panther_core", "transforms.rules_engine.event"}
 _MAX_CONTEXTS = 64
+# Methods that only read a set, list, tuple or dict; any other attribute use may change it.
+_READ_ONLY_METHODS = frozenset(
+    {"get", "keys", "values", "items", "copy", "count", "index", "union", "intersection", "difference",
+     "symmetric_difference", "issubset", "issuperset", "isdisjoint"}
+)
 _CACHE_LIMIT = 20_000
 
 Constraints = dict[str, frozenset[str]]
@@ -102,7 +107,8 @@ class _Analyser:
             if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
                 stores[node.id] = stores.get(node.id, 0) + 1
             elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-                candidates.pop(node.value.id, None)  # NAME.add(...) and friends could change it
+                if node.attr not in _READ_ONLY_METHODS or not isinstance(node.ctx, ast.Load):
+                    candidates.pop(node.value.id, None)  # NAME.add(...) and friends could change it
             elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
                 if not isinstance(node.ctx, ast.Load):
                     candidates.pop(node.value.id, None)
@@ -250,7 +256,7 @@ def _single_field(key: frozenset[str] | None) -> str | None:
 
 
 def _literal_strings(expr: ast.expr) -> frozenset[str] | None:
-    """Strings of a literal set/list/tuple, or of set(...)/frozenset(...) over one."""
+    """Strings of a literal set/list/tuple, the keys of a dict literal, or set(...)/frozenset(...) over one."""
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in ("set", "frozenset"):
         if len(expr.args) == 1 and not expr.keywords:
             return _literal_strings(expr.args[0])
@@ -258,6 +264,9 @@ def _literal_strings(expr: ast.expr) -> frozenset[str] | None:
     if isinstance(expr, (ast.Set, ast.List, ast.Tuple)):
         if all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in expr.elts):
             return frozenset(e.value for e in expr.elts)
+    if isinstance(expr, ast.Dict):
+        if all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in expr.keys):
+            return frozenset(k.value for k in expr.keys)
     return None
 
 

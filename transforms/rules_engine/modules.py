@@ -64,16 +64,13 @@ def install_helpers(helpers: Sequence[HelperSource]) -> None:
     """Make `helpers` importable; forget previously imported versions whose text changed."""
     with _LOCK:
         wanted = {helper.module: helper for helper in helpers}
-        for name, old in list(_IMPORTER.sources.items()):
-            new = wanted.get(name)
-            if new is None or new.python != old.python:
+        for name, old in _IMPORTER.sources.items():
+            if wanted.get(name) != old:  # dropped or changed since the last bundle
                 sys.modules.pop(name, None)
-        for name, new in wanted.items():
-            old_module = sys.modules.get(name)
-            if name not in _IMPORTER.sources and old_module is not None and getattr(
-                old_module, "__file__", None
-            ) != new.path:
-                sys.modules.pop(name, None)
+        for name in wanted:
+            loaded = sys.modules.get(name)
+            if loaded is not None and getattr(loaded, "__loader__", None) is not _IMPORTER:
+                sys.modules.pop(name, None)  # imported from elsewhere (e.g. an installed panther_core): ours wins
         _IMPORTER.sources = wanted
         _IMPORTER.packages = {
             ".".join(name.split(".")[:depth]) for name in wanted for depth in range(1, name.count(".") + 1)
@@ -82,9 +79,9 @@ def install_helpers(helpers: Sequence[HelperSource]) -> None:
             sys.meta_path.insert(0, _IMPORTER)
 
 
-def rule_module_name(rule_id: str) -> str:
-    """A valid, recognisable module name for a rule."""
-    return "iota_rule_" + re.sub(r"\W", "_", rule_id)
+def module_name(kind: str, identifier: str) -> str:
+    """A valid, recognisable module name for a rule or data model, e.g. iota_rule_AWS_Console_RootLogin."""
+    return f"iota_{kind}_" + re.sub(r"\W", "_", identifier)
 
 
 def load_module(name: str, python: str, path: str) -> types.ModuleType:

@@ -1,0 +1,35 @@
+from iota_cloudtrail_helpers import account, actor, context, succeeded
+
+
+def _added(event):
+    items = event.deep_get("requestParameters", "launchPermission", "add", "items", default=[])
+    shared = []
+    for item in items:
+        if item.get("group") == "all":
+            shared.append("public")
+        elif item.get("userId"):
+            shared.append(item.get("userId"))
+        elif item.get("organizationArn") or item.get("organizationalUnitArn"):
+            shared.append(item.get("organizationArn") or item.get("organizationalUnitArn"))
+    return shared
+
+
+def rule(event):
+    return event.get("eventName") == "ModifyImageAttribute" and succeeded(event) and bool(_added(event))
+
+
+def title(event):
+    image = event.deep_get("requestParameters", "imageId", default="<unknown image>")
+    return f"{actor(event)} shared AMI {image} with {', '.join(_added(event))} (account {account(event)})"
+
+
+def severity(event):
+    return "CRITICAL" if "public" in _added(event) else "DEFAULT"
+
+
+def dedup(event):
+    return event.deep_get("requestParameters", "imageId", default=account(event))
+
+
+def alert_context(event):
+    return context(event, imageId=event.deep_get("requestParameters", "imageId"), sharedWith=_added(event))
