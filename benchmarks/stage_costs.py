@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
+from apache_beam.options.pipeline_options import PipelineOptions
+
 from benchmarks.cloudtrail_gen import write_trail
 from pipeline.options import BUNDLED_RULES
 from transforms.lake import by_partition, parquet_bytes, to_table
@@ -48,7 +50,7 @@ def stage_costs(files: list[Path]) -> tuple[int, dict[str, float]]:
     events = 0
     for path in files:
         url = str(path)
-        data = timed("read: open + gunzip", lambda: read_object(url, DEFAULT_MAX_OBJECT_BYTES))
+        data = timed("read: open + gunzip", lambda: read_object(url, DEFAULT_MAX_OBJECT_BYTES, PipelineOptions()))
         records = timed("parse: orjson + shape checks", lambda: parse_object(data).records)
         events += len(records)
         normalised = timed("normalise: all p_ fields", lambda: normalise_records(

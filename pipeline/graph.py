@@ -24,6 +24,7 @@ from transforms.dedup import DEFAULT_LATENESS_ALLOWANCE, Dedup
 from transforms.deliver import ArchiveAlerts, DeliverAlerts
 from transforms.detect import Detect
 from transforms.lake import WriteLake
+from transforms.match_journal import DedupJournal, JournalMatches, JournalSentAlerts
 from transforms.normalize import Normalise
 from transforms.objects import FindObjects
 from transforms.outputs.routing import OutputsConfig
@@ -44,13 +45,14 @@ class GraphConfig:
     time_range: TimeRange = TimeRange()
     max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES
     lateness_allowance: timedelta = DEFAULT_LATENESS_ALLOWANCE
+    dedup_journal: Optional[DedupJournal] = None  # live mode on the local runner only
     outputs: Optional[OutputsConfig] = None
 
 
 class GraphOutputs(NamedTuple):
     lake_files: PCollection
     alerts: PCollection
-    dead_letter_files: PCollection
+    dead_letter_files: tuple[PCollection, ...]
 
 
 def analyse(object_refs: PCollection, config: GraphConfig) -> GraphOutputs:
@@ -62,19 +64,25 @@ def analyse(object_refs: PCollection, config: GraphConfig) -> GraphOutputs:
     lake_files = events.events | "Lake" >> WriteLake(config.lake)
 
     detected = events.events | "Detect" >> Detect(config.rule_bundle, config.time_range)
+    matches, journal = detected.matches, config.dedup_journal
+    if journal is not None:
+        matches = matches | "Journal matches" >> JournalMatches(journal)
     alerts = (
-        detected.matches
-        | "Dedup" >> Dedup(config.streaming, config.lateness_allowance)
+        matches
+        | "Dedup" >> Dedup(config.streaming, config.lateness_allowance, journal.recovery.windows if journal else None)
         | "Alerts" >> WriteAlertsJsonLines(config.alerts_file)
     )
+    if journal is not None:
+        alerts = alerts | "Journal sent alerts" >> JournalSentAlerts(journal.directory)
     _ = alerts | "Archive alerts" >> ArchiveAlerts(config.lake)
     if config.outputs is not None:
         _ = alerts | "Deliver alerts" >> DeliverAlerts(config.outputs, config.lake)
 
-    dead_letter_files = (
-        [stage[DEAD_LETTER_TAG] for stage in (read, parsed, events, detected)]
-        | "Collect failures" >> beam.Flatten()
-        | "Dead letters" >> WriteDeadLetters(config.lake)
+    # One writer per stage rather than a Flatten: behind an unbounded source on the local
+    # runner a Flatten is a stage boundary that never runs while the source is live.
+    dead_letter_files = tuple(
+        stage[DEAD_LETTER_TAG] | f"Dead letters ({name})" >> WriteDeadLetters(config.lake)
+        for name, stage in (("read", read), ("parse", parsed), ("normalise", events), ("detect", detected))
     )
     return GraphOutputs(lake_files, alerts, dead_letter_files)
 

@@ -2,10 +2,12 @@ from datetime import datetime, timezone
 
 import duckdb
 import pyarrow.dataset as ds
+from apache_beam.options.pipeline_options import PipelineOptions
 
 from tests.cloudtrail import ACCOUNT, describe_instances, root_console_login, stop_logging
-from transforms.lake import by_partition, lake_file_path, parquet_bytes, to_table, write_file
+from transforms.lake import by_partition, lake_file_path, parquet_bytes, to_table
 from transforms.normalize import chunked, indicators, normalise_records
+from transforms.storage import write_object
 
 PARSED_AT = datetime(2025, 1, 2, tzinfo=timezone.utc)
 SOURCE = "s3://trail-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2025/01/01/f.json.gz"
@@ -83,7 +85,7 @@ def test_lake_is_readable_by_duckdb_and_pyarrow_with_hive_partitions(tmp_path):
     rows = normalise([describe_instances("2025-01-01T12:00:00Z", "e1"), root_console_login("2025-01-01T13:05:00Z", "e2"),
                       stop_logging("2025-01-01T13:06:00Z", "e3")]).records
     for partition, records in by_partition(rows).items():
-        write_file(lake_file_path(str(tmp_path), partition, SOURCE, 0), parquet_bytes(to_table(records)))
+        write_object(lake_file_path(str(tmp_path), partition, SOURCE, 0), parquet_bytes(to_table(records)), PipelineOptions())
     table = ds.dataset(str(tmp_path / "aws_cloudtrail"), format="parquet", partitioning="hive").to_table()
     assert sorted(table.column("hour").to_pylist()) == [12, 13, 13]
     con = duckdb.connect()
@@ -102,7 +104,7 @@ def test_rewriting_the_same_source_replaces_its_file(tmp_path):
     rows = normalise([describe_instances("2025-01-01T12:00:00Z", "e1")]).records
     for _ in range(2):
         for partition, records in by_partition(rows).items():
-            write_file(lake_file_path(str(tmp_path), partition, SOURCE, 0), parquet_bytes(to_table(records)))
+            write_object(lake_file_path(str(tmp_path), partition, SOURCE, 0), parquet_bytes(to_table(records)), PipelineOptions())
     files = list(tmp_path.rglob("*.parquet"))
     assert len(files) == 1 and not list(tmp_path.rglob("*.inprogress"))
 

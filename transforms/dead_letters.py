@@ -15,7 +15,9 @@ import apache_beam as beam
 import orjson
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
+from apache_beam.options.pipeline_options import PipelineOptions
 
+from transforms.storage import write_object
 from transforms.timeutil import iso_utc
 
 DEAD_LETTER_TAG = "dead_letters"
@@ -46,14 +48,14 @@ def encode_dead_letter(letter: dict) -> bytes:
 
 
 class _WriteDeadLetterFn(beam.DoFn):
-    def __init__(self, lake: str):
+    def __init__(self, lake: str, options: PipelineOptions):
         self._lake = lake
+        self._options = options
         self._written = Metrics.counter("dead_letters", "written")
 
     def process(self, letter: dict) -> Iterator[str]:
         path = dead_letter_path(self._lake, letter)
-        with FileSystems.create(path) as handle:
-            handle.write(encode_dead_letter(letter))
+        write_object(path, encode_dead_letter(letter), self._options)
         self._written.inc()
         Metrics.counter("dead_letters", letter["stage"]).inc()
         yield path
@@ -67,4 +69,4 @@ class WriteDeadLetters(beam.PTransform):
         self._lake = lake
 
     def expand(self, letters):
-        return letters | "Write" >> beam.ParDo(_WriteDeadLetterFn(self._lake))
+        return letters | "Write" >> beam.ParDo(_WriteDeadLetterFn(self._lake, letters.pipeline.options))

@@ -20,7 +20,8 @@ Two Beam shells feed matches to the same decision:
   the watermark hold) and closes windows with an event-time timer. The local runner fires
   timers early (DESIGN.md), so a window is only closed once the wall clock says the
   watermark could really have passed its end (end + lateness allowance); otherwise the timer
-  is set again.
+  is set again. When a live run is asked to stop (transforms.live_stop), open windows close
+  as the pipeline drains, so their updates are sent rather than lost with the state.
 With matches arriving in event-time order both shells emit identical documents.
 """
 from __future__ import annotations
@@ -38,6 +39,7 @@ from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.utils.timestamp import Timestamp
 
+from transforms import live_stop
 from transforms.timeutil import iso_utc, parse_event_time
 
 MAX_TRACKED_UNIQUES = 10_000
@@ -67,6 +69,12 @@ def match_ref(match: dict) -> tuple:
 
 def alert_id(rule_id: str, dedup: str, window_start: str) -> str:
     return hashlib.sha256(f"{rule_id}\x1f{dedup}\x1f{window_start}".encode()).hexdigest()[:32]
+
+
+def alert_id_of(window: dict) -> str:
+    """The alert id of an `AlertWindows` window."""
+    first = orjson.loads(window["first"])
+    return alert_id(first["rule_id"], first["dedup"], _iso(window["start"]))
 
 
 def _micros(iso: str) -> int:
@@ -109,6 +117,14 @@ class AlertWindows:
             window["alerted_count"] = window["count"]
             out.append(self._document("alert", window))
         return out
+
+    def owed(self) -> list[dict]:
+        """The alert the open window has earned but not sent (after recovering its state)."""
+        window = self.current
+        if window is None or window["alerted_count"] or not self._threshold_reached(window):
+            return []
+        window["alerted_count"] = window["count"]
+        return [self._document("alert", window)]
 
     def close(self) -> list[dict]:
         """Close the open window; an update goes out if its count grew after the alert."""
@@ -194,18 +210,27 @@ class _StreamingDedupFn(beam.DoFn):
 
     WINDOWS = ReadModifyWriteStateSpec("windows", PickleCoder())
     WINDOW_END = TimerSpec("window_end", TimeDomain.WATERMARK)
-    RECHECK = TimerSpec("recheck", TimeDomain.REAL_TIME)
 
-    def __init__(self, lateness_allowance: timedelta):
+    def __init__(self, lateness_allowance: timedelta, recovered: Optional[dict] = None):
         self._allowance_micros = int(lateness_allowance.total_seconds() * 1_000_000)
+        self._recovered = recovered or {}
         self._alerts = Metrics.counter("alerts", "alerts")
         self._updates = Metrics.counter("alerts", "updates")
 
     def process(self, element, windows_state=beam.DoFn.StateParam(WINDOWS),
                 window_end=beam.DoFn.TimerParam(WINDOW_END)) -> Iterator[dict]:
-        _, refs = element
-        windows = AlertWindows(windows_state.read())
-        documents = [document for ref in sorted(refs) for document in windows.observe(ref)]
+        """Matches, or a wake-up (key, None) for a key whose state a restart recovered.
+
+        A key's first element adopts its recovered state (transforms.match_journal), so a
+        restarted live run carries on with the windows the killed one had open.
+        """
+        key, refs = element
+        stored = windows_state.read()
+        windows = AlertWindows(stored if stored is not None else self._recovered.get(key))
+        if refs is None:
+            documents = windows.owed()
+        else:
+            documents = [document for ref in sorted(refs) for document in windows.observe(ref)]
         windows_state.write(windows.state())
         if windows.current is not None:
             window_end.set(Timestamp(micros=windows.current["end"]))
@@ -213,22 +238,21 @@ class _StreamingDedupFn(beam.DoFn):
 
     @on_timer(WINDOW_END)
     def on_window_end(self, windows_state=beam.DoFn.StateParam(WINDOWS),
-                      recheck=beam.DoFn.TimerParam(RECHECK)) -> Iterator[dict]:
-        yield from self._close_if_due(windows_state, recheck)
+                      window_end=beam.DoFn.TimerParam(WINDOW_END)) -> Iterator[dict]:
+        """Close the window once the clock says the watermark can have passed its end.
 
-    @on_timer(RECHECK)
-    def on_recheck(self, windows_state=beam.DoFn.StateParam(WINDOWS),
-                   recheck=beam.DoFn.TimerParam(RECHECK)) -> Iterator[dict]:
-        yield from self._close_if_due(windows_state, recheck)
-
-    def _close_if_due(self, windows_state, recheck) -> Iterator[dict]:
+        Re-checking with the same event-time timer rather than a processing-time one
+        keeps the DoFn runnable on the local FnApiRunner (DirectRunner falls back to a
+        runner without splittable DoFns, so without the live sources, when a DoFn has
+        a processing-time timer); that runner fires it again after every round.
+        """
         windows = AlertWindows(windows_state.read())
         if windows.current is None:
             return
         due_micros = windows.current["end"] + self._allowance_micros
         now_micros = int(time.time() * 1_000_000)
-        if now_micros < due_micros:
-            recheck.set(Timestamp(micros=due_micros))
+        if now_micros < due_micros and not live_stop.stop_requested():
+            window_end.set(Timestamp(micros=due_micros))
             return
         documents = windows.close()
         windows_state.write(windows.state())
@@ -243,11 +267,13 @@ class _StreamingDedupFn(beam.DoFn):
 class Dedup(beam.PTransform):
     """(dedup key, list of match refs) at event time -> alert and update documents."""
 
-    def __init__(self, streaming: bool, lateness_allowance: timedelta = DEFAULT_LATENESS_ALLOWANCE):
+    def __init__(self, streaming: bool, lateness_allowance: timedelta = DEFAULT_LATENESS_ALLOWANCE,
+                 recovered: Optional[dict] = None):
         super().__init__()
         self._streaming = streaming
         self._allowance = lateness_allowance
+        self._recovered = recovered
 
     def expand(self, keyed_matches):
-        decide = _StreamingDedupFn(self._allowance) if self._streaming else _BatchDedupFn()
+        decide = _StreamingDedupFn(self._allowance, self._recovered) if self._streaming else _BatchDedupFn()
         return keyed_matches | "Group repeats into alerts" >> beam.ParDo(decide)

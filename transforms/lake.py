@@ -24,8 +24,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
+from apache_beam.options.pipeline_options import PipelineOptions
 
 from transforms.normalize import EventBatch
+from transforms.storage import write_object
 
 TABLE = "aws_cloudtrail"
 
@@ -322,28 +324,17 @@ def parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
-def write_file(path: str, payload: bytes) -> None:
-    """One object per file: an S3 PUT is atomic; a local file appears whole via rename."""
-    if "://" in path:
-        with FileSystems.create(path) as handle:
-            handle.write(payload)
-        return
-    staging = f"{path}.inprogress"
-    with FileSystems.create(staging) as handle:
-        handle.write(payload)
-    FileSystems.rename([staging], [path])
-
-
 class _WriteLakeFn(beam.DoFn):
-    def __init__(self, lake: str):
+    def __init__(self, lake: str, options: PipelineOptions):
         self._lake = lake
+        self._options = options
         self._files = Metrics.counter("lake", "files")
         self._rows = Metrics.counter("lake", "rows")
 
     def process(self, batch: EventBatch) -> Iterator[str]:
         for partition, records in by_partition(batch.records).items():
             path = lake_file_path(self._lake, partition, batch.source, batch.chunk)
-            write_file(path, parquet_bytes(to_table(records)))
+            write_object(path, parquet_bytes(to_table(records)), self._options)
             self._files.inc()
             self._rows.inc(len(records))
             yield path
@@ -357,4 +348,4 @@ class WriteLake(beam.PTransform):
         self._lake = lake
 
     def expand(self, batches):
-        return batches | "Write Parquet" >> beam.ParDo(_WriteLakeFn(self._lake))
+        return batches | "Write Parquet" >> beam.ParDo(_WriteLakeFn(self._lake, batches.pipeline.options))

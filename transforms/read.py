@@ -10,12 +10,13 @@ import zlib
 from typing import BinaryIO, Iterator
 
 import apache_beam as beam
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
+from apache_beam.io.aws.clients.s3.messages import S3ClientError
 from apache_beam.metrics import Metrics
+from apache_beam.options.pipeline_options import PipelineOptions
 
 from transforms.dead_letters import DEAD_LETTER_TAG, dead_letter
 from transforms.objects import ObjectRef
+from transforms.storage import open_object
 from transforms.worker import tune_garbage_collector
 
 DEFAULT_MAX_OBJECT_BYTES = 512 * 1024 * 1024
@@ -69,14 +70,15 @@ def read_stream(stream: BinaryIO, max_bytes: int) -> bytes:
     return _read_plain(stream, first, max_bytes)
 
 
-def read_object(url: str, max_bytes: int) -> bytes:
-    with FileSystems.open(url, compression_type=CompressionTypes.UNCOMPRESSED) as stream:
+def read_object(url: str, max_bytes: int, options: PipelineOptions) -> bytes:
+    with open_object(url, options) as stream:
         return read_stream(stream, max_bytes)
 
 
 class _ReadObjectFn(beam.DoFn):
-    def __init__(self, max_bytes: int):
+    def __init__(self, max_bytes: int, options: PipelineOptions):
         self._max_bytes = max_bytes
+        self._options = options
         self._read = Metrics.counter("objects", "read")
         self._failed = Metrics.counter("objects", "failed")
         self._bytes = Metrics.counter("objects", "bytes_decompressed")
@@ -86,8 +88,8 @@ class _ReadObjectFn(beam.DoFn):
 
     def process(self, ref: ObjectRef) -> Iterator:
         try:
-            data = read_object(ref.url, self._max_bytes)
-        except (ObjectReadError, OSError) as exc:
+            data = read_object(ref.url, self._max_bytes, self._options)
+        except (ObjectReadError, OSError, S3ClientError) as exc:
             self._failed.inc()
             yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, dead_letter("read", ref.url, str(exc), ref.size))
             return
@@ -104,6 +106,7 @@ class ReadObjects(beam.PTransform):
         self._max_bytes = max_bytes
 
     def expand(self, refs):
-        return refs | "Download and gunzip" >> beam.ParDo(_ReadObjectFn(self._max_bytes)).with_outputs(
+        read = _ReadObjectFn(self._max_bytes, refs.pipeline.options)
+        return refs | "Download and gunzip" >> beam.ParDo(read).with_outputs(
             DEAD_LETTER_TAG, main="objects"
         )
