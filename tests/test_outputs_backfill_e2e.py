@@ -1,9 +1,10 @@
-"""A whole backfill whose alerts arrive at a local Slack endpoint (and a PagerDuty one), archive included."""
+"""Whole runs whose alerts arrive at a local Slack endpoint (and a PagerDuty one): backfill, archive, live."""
 from __future__ import annotations
 
 import glob
 import io
-import json
+import os
+import signal
 from pathlib import Path
 
 import fastavro
@@ -13,6 +14,8 @@ import yaml
 from pipeline.cli import main as iota
 from tests.cloudtrail import describe_instances, log_file, root_console_login, stop_logging, trail_key
 from tests.http_recorder import RecordedRequest, Reply, http_recorder  # noqa: F401
+from tests.live_support import (in_background, iota_run_sqs, join_checked, minutes_ago, put_log, read_alerts,
+                                wait_for, wired)
 
 RULES = str(Path(__file__).parent / "fixtures" / "rules")
 WEBHOOK_PATH = "/services/T0001/B0001/backfillsecret"
@@ -65,7 +68,7 @@ def test_backfill_alerts_arrive_at_the_local_slack_endpoint(http_recorder, trail
 
     assert backfill(trail, tmp_path, "--outputs", str(outputs_file)) == 0
 
-    alerts = [json.loads(line) for line in (tmp_path / "alerts.jsonl").read_text().splitlines()]
+    alerts = read_alerts(tmp_path / "alerts.jsonl")
     assert sorted((a["rule_id"], a["kind"]) for a in alerts) == [
         ("Test.CloudTrail.Stopped", "alert"), ("Test.CloudTrail.Stopped", "update"), ("Test.Root.ConsoleLogin", "alert")]
     slack = [request.json() for request in http_recorder.requests_to(WEBHOOK_PATH)]
@@ -86,7 +89,7 @@ def test_backfill_without_outputs_archives_its_alerts_and_sends_nothing(http_rec
     archived = [next(fastavro.reader(io.BytesIO(Path(path).read_bytes())))
                 for path in glob.glob(str(tmp_path / "lake" / "alerts" / "year=2025" / "month=01" / "day=01"
                                           / "hour=12" / "*.avro"))]
-    alerts = [json.loads(line) for line in (tmp_path / "alerts.jsonl").read_text().splitlines()]
+    alerts = read_alerts(tmp_path / "alerts.jsonl")
     assert sorted((r["alert_id"], r["kind"], r["count"]) for r in archived) == sorted(
         (a["alert_id"], a["kind"], a["count"]) for a in alerts)
     assert http_recorder.requests == []
@@ -101,3 +104,25 @@ def test_backfill_refuses_an_outputs_file_that_routes_to_an_undefined_output(tra
 
     assert "routing.HIGH names unknown output ids soc-teams" in capsys.readouterr().err
     assert not (tmp_path / "lake").exists()
+
+
+@pytest.mark.e2e
+def test_live_run_delivers_an_alert_to_slack_while_it_is_running(http_recorder, outputs_file, moto_endpoint, tmp_path):
+    http_recorder.respond_with(answer_like_slack_and_pagerduty)
+    wiring = wired(moto_endpoint, "live-outputs")
+
+    def put_then_stop_once_slack_has_it():
+        put_log(moto_endpoint, wiring.bucket, [root_console_login(minutes_ago(5), "l1")], "LIVE")
+        wait_for(lambda: len(http_recorder.requests_to(WEBHOOK_PATH)) == 1, 60, "the alert to reach Slack")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    putter = in_background(put_then_stop_once_slack_has_it)
+    code = iota_run_sqs(moto_endpoint, wiring.queue_url, tmp_path / "lake", tmp_path / "alerts.jsonl",
+                        "--outputs", str(outputs_file), "--stop-when-idle", "60s")
+    join_checked(putter)
+
+    assert code == 0
+    [alert] = read_alerts(tmp_path / "alerts.jsonl")
+    [message] = [request.json() for request in http_recorder.requests_to(WEBHOOK_PATH)]
+    assert alert["alert_id"] in message["blocks"][-1]["elements"][0]["text"]
+    assert [r.json()["dedup_key"] for r in http_recorder.requests_to("/v2/enqueue")] == [alert["alert_id"]]
