@@ -464,8 +464,15 @@ def test_non_rule_specs_are_skipped_and_reported(tmp_path):
          {"eventName": {"A"}}),
         ('from panther_base_helpers import deep_get\n\ndef rule(event):\n'
          '    return deep_get(event, "eventSource") == "iam.amazonaws.com"\n', {"eventSource": {"iam.amazonaws.com"}}),
+        ('DENIED = ("AccessDenied", "UnauthorizedOperation")\n\ndef rule(event):\n'
+         '    return event.get("errorCode") in DENIED\n', {"errorCode": {"AccessDenied", "UnauthorizedOperation"}}),
+        ('def rule(event):\n    return event.deep_get("userIdentity", "type") == "Root"\n', {"userIdentity.type": {"Root"}}),
+        ('def rule(event):\n    if event.deep_get("userIdentity", "type", default=None) not in ("IAMUser", "Root"):\n'
+         '        return False\n    return True\n', {"userIdentity.type": {"IAMUser", "Root"}}),
+        ('def rule(event):\n    return event.get("errorCode") is None and event.get("x") == 1\n', {"errorCode": {None}}),
     ],
-    ids=["equality", "subscript-reversed", "early-return-and-constant", "or-union", "negated-guard", "helper-deep-get"],
+    ids=["equality", "subscript-reversed", "early-return-and-constant", "or-union", "negated-guard", "helper-deep-get",
+         "value-errorcode-in-constant", "value-nested-identity-type", "value-deep-get-guard", "value-is-none"],
 )
 def test_index_learns_constraints_every_true_path_needs(source, expected):
     assert learn_constraints(source) == {k: frozenset(v) for k, v in expected.items()}
@@ -486,10 +493,20 @@ def test_index_learns_constraints_every_true_path_needs(source, expected):
         'def rule(event):\n    return event.get("eventName") in "ConsoleLoginAndMore"\n',
         'def rule(event):\n    return event.get("EventName") == "A"\n',
         'def rule(event):\n    return event.udm("event_name") == "A"\n',
+        'def rule(event):\n    return event["errorCode"] == "AccessDenied"\n',
+        'def rule(event):\n    return event.get("errorCode", "AccessDenied") == "AccessDenied"\n',
+        'def rule(event):\n    return event.deep_get("userIdentity", "type", default="Root") == "Root"\n',
+        'def rule(event):\n    return event.get("userIdentity.type") == "Root"\n',
+        'def rule(event):\n    return event.get("readOnly") is True\n',
+        'def rule(event):\n    return event.get("errorCode") is not None\n',
+        'from panther_base_helpers import deep_get\n\ndef rule(event):\n'
+        '    return deep_get(event, "userIdentity", "type") == "Root"\n',
     ],
     ids=[
         "or-with-free-branch", "startswith", "not-in", "mutated-constant", "global-constant", "try-block",
         "loop-with-return", "param-rebound", "local-deep-get", "substring-in", "other-casing", "udm",
+        "value-subscript-raises-when-absent", "value-default-given", "value-deep-get-default", "value-dotted-key",
+        "not-a-value-field", "value-complement", "value-through-helper-deep-get",
     ],
 )
 def test_index_leaves_rules_it_cannot_prove_unconstrained(source):
@@ -524,13 +541,9 @@ def test_declared_index_is_used_and_checked_by_the_rule_tests(tmp_path):
     assert "the rule index would not send this event to the rule" in result.problems[0]
 
 
-def test_indexed_and_unindexed_engines_match_identically_over_the_pack():
-    bundle = load_rule_bundle([BUNDLED_RULES_DIR])
-    indexed = RuleEngine(bundle, include_disabled=True)
-    everything = RuleEngine(bundle, include_disabled=True, use_index=False)
-    records = [dict(test["Log"], p_log_type="AWS.CloudTrail") for rule in indexed.rules for test in rule.tests]
-    assert len(records) >= 2 * len(indexed.rules)
-    total = 0
+def evaluate_both(indexed: RuleEngine, everything: RuleEngine, records: list[dict]) -> tuple[int, int]:
+    """Assert both engines give the same matches and errors for every record; (matches, errors) seen."""
+    matches = errors = 0
     fast_cache, slow_cache = InMemoryCacheStore(), InMemoryCacheStore()  # stateful rules keep apart
     for record in records:
         with using_store(fast_cache):
@@ -539,7 +552,17 @@ def test_indexed_and_unindexed_engines_match_identically_over_the_pack():
             slow = everything.evaluate(record)
         assert fast.matches == slow.matches
         assert fast.errors == slow.errors
-        total += len(fast.matches)
+        matches, errors = matches + len(fast.matches), errors + len(fast.errors)
+    return matches, errors
+
+
+def test_indexed_and_unindexed_engines_match_identically_over_the_pack():
+    bundle = load_rule_bundle([BUNDLED_RULES_DIR])
+    indexed = RuleEngine(bundle, include_disabled=True)
+    everything = RuleEngine(bundle, include_disabled=True, use_index=False)
+    records = [dict(test["Log"], p_log_type="AWS.CloudTrail") for rule in indexed.rules for test in rule.tests]
+    assert len(records) >= 2 * len(indexed.rules)
+    total, _ = evaluate_both(indexed, everything, records)
     assert total >= len(indexed.rules)
     unknown_call = {"p_log_type": "AWS.CloudTrail", "eventSource": "none.amazonaws.com", "eventName": "NoSuchCall"}
     skipped = [rule for rule in indexed.rules if rule not in indexed.candidates(unknown_call)]

@@ -1,6 +1,7 @@
 """Helpers shared by iota's bundled CloudTrail rules (not part of Panther's interface)."""
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 from typing import Any
@@ -69,6 +70,19 @@ def is_world_cidr(cidr: Any) -> bool:
 
 def is_public_ip(address: Any) -> bool:
     """A routable internet address (not private, loopback, link-local or an AWS service name)."""
+    if type(address) is str:
+        return _public_address_text(address)
+    return _public_address(address)
+
+
+@functools.lru_cache(maxsize=4096)
+def _public_address_text(address: str) -> bool:
+    """is_public_ip for a string, remembered: parsing and range checks cost microseconds,
+    and a trail's source addresses repeat."""
+    return _public_address(address)
+
+
+def _public_address(address: Any) -> bool:
     try:
         parsed = ipaddress.ip_address(address)
     except (TypeError, ValueError):

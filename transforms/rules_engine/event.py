@@ -11,7 +11,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Iterator
 
-_MISSING = object()
+MISSING = object()  # a lookup found nothing (None is a value)
+_new_object = object.__new__
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 # Lower-cased key -> original key, shared by every mapping with the same keys: CloudTrail
 # records repeat a few key layouts, so folding is paid once per layout, not per event.
@@ -24,7 +25,11 @@ def wrap(value: Any) -> Any:
     kind = type(value)
     if kind in _PLAIN:
         return value
-    if kind is dict or isinstance(value, dict):
+    if kind is dict:
+        view = _new_object(ImmutableCaseInsensitiveDict)
+        view._data = value
+        return view
+    if isinstance(value, dict):
         return ImmutableCaseInsensitiveDict(value)
     if kind is list or isinstance(value, list):
         return ImmutableList(value)
@@ -45,6 +50,14 @@ def _folded(data: dict) -> dict[str, str]:
     return folded
 
 
+def fold(data: Mapping, key: str) -> Any:
+    """The value under some other casing of `key` in the dict `data`, or MISSING."""
+    original = _folded(data).get(key.casefold(), MISSING)
+    if original is MISSING:
+        return MISSING
+    return data[original]
+
+
 def unwrap(value: Any) -> Any:
     """The plain JSON-shaped value behind a wrapped one (copies nothing that is already plain)."""
     if isinstance(value, ImmutableCaseInsensitiveDict):
@@ -52,6 +65,31 @@ def unwrap(value: Any) -> Any:
     if isinstance(value, ImmutableList):
         return value._data
     return value
+
+
+def deep_get(container: Any, *keys: Any, default: Any = None) -> Any:
+    """Follow `keys` through nested mappings (and integer list indexes); `default` if any step is missing.
+
+    A None at the end counts as missing, as CloudTrail writes null for absent parts
+    (e.g. `requestParameters: null`), and a rule asking for a default wants it then.
+    Steps through plain dicts and event views are taken here; others go through _step.
+    """
+    value = container
+    for key in keys:
+        kind = type(value)
+        if kind is dict or kind in _VIEW_TYPES:
+            data = value if kind is dict else value._data
+            try:
+                value = data[key]
+            except KeyError:
+                value = fold(data, key) if isinstance(key, str) else MISSING
+            except TypeError:
+                value = MISSING
+        else:
+            value = _step(value, key)
+        if value is MISSING or value is None:
+            return default
+    return value if type(value) in _PLAIN else wrap(value)
 
 
 class ImmutableList(Sequence):
@@ -102,36 +140,44 @@ class ImmutableCaseInsensitiveDict(Mapping):
             data = {}
         self._data = data if isinstance(data, dict) else dict(data)
 
-    def _fold(self, key: str) -> Any:
-        original = _folded(self._data).get(key.casefold(), _MISSING)
-        if original is _MISSING:
-            return _MISSING
-        return self._data[original]
-
     def _lookup(self, key: Any) -> Any:
         try:
             return self._data[key]
         except KeyError:
             if isinstance(key, str):
-                return self._fold(key)
-            return _MISSING
+                return fold(self._data, key)
+            return MISSING
         except TypeError:
-            return _MISSING
+            return MISSING
 
+    # get and __getitem__ inline _lookup and wrap's plain-value case: they run for
+    # nearly every field a rule reads.
     def __getitem__(self, key: Any) -> Any:
-        value = self._lookup(key)
-        if value is _MISSING:
+        try:
+            value = self._data[key]
+        except KeyError:
+            value = fold(self._data, key) if isinstance(key, str) else MISSING
+        except TypeError:
+            value = MISSING
+        if value is MISSING:
             raise KeyError(key)
-        return wrap(value)
+        return value if type(value) in _PLAIN else wrap(value)
 
     def get(self, key: Any, default: Any = None) -> Any:
-        value = self._lookup(key)
-        if value is _MISSING:
+        try:
+            value = self._data[key]
+        except KeyError:
+            if not isinstance(key, str):
+                return default
+            value = fold(self._data, key)
+            if value is MISSING:
+                return default
+        except TypeError:
             return default
-        return wrap(value)
+        return value if type(value) in _PLAIN else wrap(value)
 
     def __contains__(self, key: Any) -> bool:
-        return self._lookup(key) is not _MISSING
+        return self._lookup(key) is not MISSING
 
     def __len__(self) -> int:
         return len(self._data)
@@ -160,9 +206,8 @@ class ImmutableCaseInsensitiveDict(Mapping):
         """A plain, mutable deep copy (the name Panther's event uses)."""
         return self.copy()
 
-    def deep_get(self, *keys: Any, default: Any = None) -> Any:
-        """The value at a nested path, or `default` when any step is missing or None."""
-        return deep_get(self, *keys, default=default)
+    # event.deep_get(*keys) is deep_get(event, *keys), without a second call: rules use it all the time.
+    deep_get = deep_get
 
     def deep_walk(self, *keys: Any, default: Any = None, return_val: str = "all") -> Any:
         """The values at a nested path, fanning out over lists on the way."""
@@ -185,29 +230,15 @@ def _step(container: Any, key: Any) -> Any:
             for original, value in container.items():
                 if isinstance(original, str) and original.casefold() == key.casefold():
                     return value
-        return _MISSING
+        return MISSING
     if isinstance(container, ImmutableList):
         container = container._data
     if isinstance(container, (list, tuple)) and isinstance(key, int):
         try:
             return container[key]
         except IndexError:
-            return _MISSING
-    return _MISSING
-
-
-def deep_get(container: Any, *keys: Any, default: Any = None) -> Any:
-    """Follow `keys` through nested mappings (and integer list indexes); `default` if any step is missing.
-
-    A None at the end counts as missing, as CloudTrail writes null for absent parts
-    (e.g. `requestParameters: null`), and a rule asking for a default wants it then.
-    """
-    value = container
-    for key in keys:
-        value = _step(value, key)
-        if value is _MISSING or value is None:
-            return default
-    return wrap(value)
+            return MISSING
+    return MISSING
 
 
 def deep_walk(container: Any, *keys: Any, default: Any = None, return_val: str = "all") -> Any:
@@ -233,7 +264,7 @@ def deep_walk(container: Any, *keys: Any, default: Any = None, return_val: str =
             found.append(node)
             return
         nxt = _step(node, keys[depth])
-        if nxt is not _MISSING:
+        if nxt is not MISSING:
             walk(nxt, depth + 1)
 
     walk(container, 0)
@@ -261,7 +292,10 @@ class PantherEvent(ImmutableCaseInsensitiveDict):
     __slots__ = ("_udm",)
 
     def __init__(self, data: Mapping[str, Any], udm_resolver: UdmResolver | None = None):
-        super().__init__(data)
+        if type(data) is dict:  # every record the engine sees: skip the general conversion
+            self._data = data
+        else:
+            super().__init__(data)
         self._udm = udm_resolver
 
     def udm(self, *keys: Any, default: Any = None) -> Any:

@@ -15,7 +15,7 @@ from transforms.rules_engine.bundle import RuleBundle
 from transforms.rules_engine.cache import InMemoryCacheStore, using_store
 from transforms.rules_engine.engine import build_udm_resolvers, load_rules, rule_constraints
 from transforms.rules_engine.event import PantherEvent
-from transforms.rules_engine.index import Constraints
+from transforms.rules_engine.index import Constraints, meets
 from transforms.rules_engine.results import RuleError, RuleMatch
 from transforms.rules_engine.rule import Rule
 
@@ -67,21 +67,13 @@ class RuleTester:
             if fired:
                 result.match, errors = rule.match(event, log_type)
                 result.errors.extend(errors)
-        if expected and not mocks and not _routed(record, self._constraints[rule.rule_id]):
+        if expected and not mocks and not meets(record, self._constraints[rule.rule_id]):
             result.problems.append(
                 "the rule index would not send this event to the rule: "
-                + ", ".join(f"{f} in {sorted(v)}" for f, v in self._constraints[rule.rule_id].items())
+                + ", ".join(f"{f} in {sorted(v, key=repr)}" for f, v in self._constraints[rule.rule_id].items())
             )
         result.passed = fired == expected and not result.errors and not result.problems
         return result
-
-
-def _routed(record: dict, constraints: Constraints) -> bool:
-    for field_name, allowed in constraints.items():
-        value = record.get(field_name)
-        if isinstance(value, str) and value not in allowed:
-            return False
-    return True
 
 
 class _mocked:
