@@ -11,6 +11,7 @@ from pipeline.graph import build_backfill
 from pipeline.options import add_graph_arguments, beam_options, graph_config, local_path
 from pipeline.summary import counters, render
 from transforms.alerts_out import reset_alerts_file
+from transforms.outputs.settings import OutputsConfigError
 from transforms.timeutil import TimeRange
 
 
@@ -28,7 +29,11 @@ def main(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"iota backfill: {exc}", file=sys.stderr)
         return 2
-    config = graph_config(args, streaming=False, time_range=time_range)
+    try:
+        config = graph_config(args, streaming=False, time_range=time_range)
+    except OutputsConfigError as exc:
+        print(f"iota backfill: {exc}", file=sys.stderr)
+        return 2
     reset_alerts_file(config.alerts_file)
     started = time.monotonic()
     pipeline = beam.Pipeline(options=beam_options(args.beam_args, streaming=False))

@@ -1,7 +1,9 @@
 """The iota graph, assembled in one place.
 
     object refs -> read -> parse -> normalise -+-> lake (Parquet)
-                                               +-> detect -> dedup -> alerts (JSON Lines)
+                                               +-> detect -> dedup -> alerts (JSON Lines) -+-> archive (<lake>/alerts/, Avro)
+                                                                                           +-> outputs (Slack, webhook,
+                                                                                               PagerDuty; only with --outputs)
     every stage's failures ----------------------------------> dead letters (<lake>/_errors/)
 
 `analyse` builds everything downstream of the object refs, so the batch backfill and the
@@ -19,11 +21,13 @@ from apache_beam.pvalue import PCollection
 from transforms.alerts_out import WriteAlertsJsonLines
 from transforms.dead_letters import DEAD_LETTER_TAG, WriteDeadLetters
 from transforms.dedup import DEFAULT_LATENESS_ALLOWANCE, Dedup
+from transforms.deliver import ArchiveAlerts, DeliverAlerts
 from transforms.detect import Detect
 from transforms.lake import WriteLake
 from transforms.match_journal import DedupJournal, JournalMatches, JournalSentAlerts
 from transforms.normalize import Normalise
 from transforms.objects import FindObjects
+from transforms.outputs.routing import OutputsConfig
 from transforms.parse import ParseObjects
 from transforms.read import DEFAULT_MAX_OBJECT_BYTES, ReadObjects
 from transforms.rules_engine import RuleBundle
@@ -42,6 +46,7 @@ class GraphConfig:
     max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES
     lateness_allowance: timedelta = DEFAULT_LATENESS_ALLOWANCE
     dedup_journal: Optional[DedupJournal] = None  # live mode on the local runner only
+    outputs: Optional[OutputsConfig] = None
 
 
 class GraphOutputs(NamedTuple):
@@ -69,6 +74,9 @@ def analyse(object_refs: PCollection, config: GraphConfig) -> GraphOutputs:
     )
     if journal is not None:
         alerts = alerts | "Journal sent alerts" >> JournalSentAlerts(journal.directory)
+    _ = alerts | "Archive alerts" >> ArchiveAlerts(config.lake)
+    if config.outputs is not None:
+        _ = alerts | "Deliver alerts" >> DeliverAlerts(config.outputs, config.lake)
 
     # One writer per stage rather than a Flatten: behind an unbounded source on the local
     # runner a Flatten is a stage boundary that never runs while the source is live.

@@ -38,6 +38,7 @@ from pipeline.summary import counters, render
 from transforms import live_stop
 from transforms.dead_letters import WriteDeadLetters
 from transforms.match_journal import DedupJournal, journal_directory
+from transforms.outputs.settings import OutputsConfigError
 from transforms.s3_poll_source import PollS3Prefix, S3PollConfig
 from transforms.sqs_source import ReadFromSqs, SqsSourceConfig
 
@@ -162,7 +163,11 @@ def stop_on_signals() -> Iterator[None]:
 def main(args: argparse.Namespace) -> int:
     options = beam_options(args.beam_args, streaming=True)
     pipeline = beam.Pipeline(options=options)
-    config = graph_config(args, streaming=True, lateness_allowance=args.watermark_allowance)
+    try:
+        config = graph_config(args, streaming=True, lateness_allowance=args.watermark_allowance)
+    except OutputsConfigError as exc:
+        print(f"iota run: {exc}", file=sys.stderr)
+        return 2
     if runs_locally(options):
         config = dataclasses.replace(config, dedup_journal=DedupJournal.open(journal_directory(config.lake)))
     build_live(pipeline, object_source(args, config, options), config)

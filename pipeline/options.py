@@ -12,6 +12,7 @@ from pathlib import Path
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from pipeline.graph import GraphConfig
+from transforms.outputs.routing import load_outputs_config
 from transforms.read import DEFAULT_MAX_OBJECT_BYTES
 from transforms.rules_engine import load_rule_bundle
 from transforms.timeutil import TimeRange
@@ -26,6 +27,9 @@ def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--helpers", action="append", default=[],
                         help="folder of helper modules put on sys.path for rules; repeatable")
     parser.add_argument("--alerts-file", default="-", help="JSON Lines file for alerts, or '-' for stdout (default)")
+    parser.add_argument("--outputs", default=None,
+                        help="outputs YAML file (Slack, webhook, PagerDuty; secrets by env var or file): deliver "
+                        "alerts to them; without it alerts only go to --alerts-file and <lake>/alerts/")
     parser.add_argument("--max-object-bytes", type=int, default=DEFAULT_MAX_OBJECT_BYTES,
                         help="refuse to inflate an object past this many bytes (default %(default)s)")
 
@@ -44,6 +48,7 @@ def graph_config(args: argparse.Namespace, streaming: bool, time_range: TimeRang
         streaming=streaming,
         time_range=time_range,
         max_object_bytes=args.max_object_bytes,
+        outputs=load_outputs_config(args.outputs) if args.outputs else None,
         **extra,
     )
 

@@ -35,5 +35,12 @@ def render(figures: dict[str, int], seconds: float, lake: str, alerts_file: str)
         f"{get('rules.errors')} rule errors",
         f"  alerts       {get('alerts.alerts')} alerts, {get('alerts.updates')} updates -> {alerts_file}",
         f"  dead letters {get('dead_letters.written')} written under {lake.rstrip('/')}/_errors/",
+        f"  archive      {get('alerts.archived')} alert documents under {lake.rstrip('/')}/alerts/",
     ]
+    delivered = {outcome: sum(value for name, value in figures.items()
+                              if name.startswith("outputs.") and name.endswith(f".{outcome}"))
+                 for outcome in ("sent", "dead_lettered")}
+    if any(delivered.values()):
+        lines.append(f"  outputs      {delivered['sent']} sent, {delivered['dead_lettered']} undelivered under "
+                     f"{lake.rstrip('/')}/_undelivered/ (re-send: iota alerts replay)")
     return "\n".join(lines)
