@@ -12,6 +12,7 @@ from pipeline.options import add_graph_arguments, beam_options, graph_config, lo
 from pipeline.summary import counters, render
 from transforms.alerts_out import reset_alerts_file
 from transforms.outputs.settings import OutputsConfigError
+from transforms.rules_engine import RuleLoadError
 from transforms.timeutil import TimeRange
 
 
@@ -31,7 +32,7 @@ def main(args: argparse.Namespace) -> int:
         return 2
     try:
         config = graph_config(args, streaming=False, time_range=time_range)
-    except OutputsConfigError as exc:
+    except (OutputsConfigError, RuleLoadError) as exc:
         print(f"iota backfill: {exc}", file=sys.stderr)
         return 2
     reset_alerts_file(config.alerts_file)

@@ -39,6 +39,7 @@ from transforms import live_stop
 from transforms.dead_letters import WriteDeadLetters
 from transforms.match_journal import DedupJournal, journal_directory
 from transforms.outputs.settings import OutputsConfigError
+from transforms.rules_engine import RuleLoadError
 from transforms.s3_poll_source import PollS3Prefix, S3PollConfig
 from transforms.sqs_source import ReadFromSqs, SqsSourceConfig
 
@@ -165,7 +166,7 @@ def main(args: argparse.Namespace) -> int:
     pipeline = beam.Pipeline(options=options)
     try:
         config = graph_config(args, streaming=True, lateness_allowance=args.watermark_allowance)
-    except OutputsConfigError as exc:
+    except (OutputsConfigError, RuleLoadError) as exc:
         print(f"iota run: {exc}", file=sys.stderr)
         return 2
     if runs_locally(options):

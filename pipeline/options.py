@@ -14,7 +14,8 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from pipeline.graph import GraphConfig
 from transforms.outputs.routing import load_outputs_config
 from transforms.read import DEFAULT_MAX_OBJECT_BYTES
-from transforms.rules_engine import load_rule_bundle
+from transforms.rules_engine import RuleEngine, load_rule_bundle
+from transforms.rules_engine.rule import output_ids
 from transforms.timeutil import TimeRange
 
 BUNDLED_RULES = str(Path(__file__).resolve().parent.parent / "rules" / "aws_cloudtrail")
@@ -41,6 +42,13 @@ def local_path(location: str) -> str:
 
 def graph_config(args: argparse.Namespace, streaming: bool, time_range: TimeRange = TimeRange(), **extra) -> GraphConfig:
     bundle = load_rule_bundle([local_path(d) for d in (args.rules or [BUNDLED_RULES])], [local_path(d) for d in args.helpers])
+    RuleEngine(bundle)  # compiled once here too, so a broken rule stops the start instead of a worker
+    outputs = load_outputs_config(args.outputs) if args.outputs else None
+    if outputs is not None:
+        for source in bundle.rules:
+            ids = output_ids(source)
+            if ids:
+                outputs.check_output_ids(ids, f"rule {source.rule_id} ({source.spec_path}) OutputIds")
     return GraphConfig(
         lake=local_path(args.lake),
         rule_bundle=bundle,
@@ -48,7 +56,7 @@ def graph_config(args: argparse.Namespace, streaming: bool, time_range: TimeRang
         streaming=streaming,
         time_range=time_range,
         max_object_bytes=args.max_object_bytes,
-        outputs=load_outputs_config(args.outputs) if args.outputs else None,
+        outputs=outputs,
         **extra,
     )
 

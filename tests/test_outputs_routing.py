@@ -116,3 +116,22 @@ def test_config_mistakes_are_clear_start_up_errors(tmp_path, secrets_env, change
 
     with pytest.raises(OutputsConfigError, match=message):
         load_outputs_config(write_config(tmp_path, document))
+
+
+def test_a_rule_naming_an_unknown_output_id_is_a_start_up_error(tmp_path, secrets_env, capsys):
+    from pipeline.cli import main as iota
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "root_login.py").write_text("def rule(event):\n    return event.get('eventName') == 'ConsoleLogin'\n")
+    (rules / "root_login.yml").write_text(yaml.safe_dump({
+        "AnalysisType": "rule", "RuleID": "Test.RootLogin", "Enabled": True, "Filename": "root_login.py",
+        "LogTypes": ["AWS.CloudTrail"], "Severity": "High", "OutputIds": ["soc-slack", "secops-pager"]}))
+    config = write_config(tmp_path, standard_config(secrets_env))
+
+    code = iota(["backfill", "--input", str(tmp_path / "empty"), "--lake", str(tmp_path / "lake"),
+                 "--rules", str(rules), "--outputs", config])
+
+    error = capsys.readouterr().err
+    assert code == 2
+    assert "rule Test.RootLogin" in error and "unknown output ids secops-pager" in error

@@ -628,3 +628,18 @@ def test_datamodel_paths_beyond_dotted_keys_are_refused(tmp_path):
     )
     with pytest.raises(RuleLoadError, match="only dotted paths"):
         load_rule_bundle([str(tmp_path)])
+
+
+def test_output_ids_in_the_spec_route_alerts_unless_destinations_says_otherwise(tmp_path):
+    write_rule(tmp_path, "login", LOGIN_RULE, OutputIds=["soc-slack", "oncall"])
+    write_rule(tmp_path, "login_routed", LOGIN_RULE + "\n\ndef destinations(event):\n    return ['soc-threads']\n",
+               OutputIds=["soc-slack"])
+    matches = {m.rule_id: m for m in engine_for(tmp_path).evaluate(SIGNIN).matches}
+    assert matches["login"].destinations == ["soc-slack", "oncall"]
+    assert matches["login_routed"].destinations == ["soc-threads"]
+
+
+def test_malformed_output_ids_stop_loading_with_the_file_named(tmp_path):
+    write_rule(tmp_path, "login", LOGIN_RULE, OutputIds="soc-slack")
+    with pytest.raises(RuleLoadError, match="login.yml: OutputIds must be a list"):
+        engine_for(tmp_path)

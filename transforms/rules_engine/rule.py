@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import orjson
 
-from transforms.rules_engine.bundle import SEVERITIES, RuleSource
+from transforms.rules_engine.bundle import SEVERITIES, RuleLoadError, RuleSource
 from transforms.rules_engine.event import ImmutableCaseInsensitiveDict, ImmutableList, PantherEvent, json_default
 from transforms.rules_engine.results import RuleError, RuleMatch
 
@@ -78,6 +78,7 @@ class Rule:
         self.summary_attributes: tuple[str, ...] = tuple(spec.get("SummaryAttributes") or ())
         self.tests: list[dict] = list(spec.get("Tests") or [])
         self.declared_index: dict[str, list[str]] | None = spec.get("Index")
+        self.output_ids: list[str] | None = output_ids(source)
         rule_function = getattr(module, "rule", None)
         if not callable(rule_function):
             raise TypeError(f"{source.python_path} defines no rule(event) function")
@@ -158,7 +159,7 @@ class Rule:
             description=outputs.get("description", self.description),
             runbook=outputs.get("runbook", self.runbook),
             reference=outputs.get("reference", self.reference),
-            destinations=outputs.get("destinations"),
+            destinations=outputs.get("destinations", self.output_ids),
             log_type=log_type,
         )
         return match, errors
@@ -231,6 +232,16 @@ def _plain_copy(value: Any, depth: int) -> Any:
     if kind is list or kind is tuple:
         return [item if type(item) in _SCALARS else _plain_copy(item, depth + 1) for item in value]
     raise _NotPlain()
+
+
+def output_ids(source: RuleSource) -> list[str] | None:
+    """The spec's `OutputIds`: where this rule's alerts go when `destinations()` says nothing."""
+    value = source.spec.get("OutputIds")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise RuleLoadError(f"{source.spec_path}: OutputIds must be a list of output ids, got {value!r:.80}")
+    return list(value)
 
 
 def _destinations(value: Any) -> list[str]:
