@@ -86,7 +86,24 @@ def log_file(records: list[dict]) -> bytes:
     return gzip.compress(json.dumps({"Records": copy.deepcopy(records)}).encode())
 
 
+def write_trail_folder(folder, objects: dict[str, list[dict]]) -> None:
+    """Log files under a local folder, keyed as a trail delivers them."""
+    for key, records in objects.items():
+        path = folder / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(log_file(records))
+
+
 def trail_key(event_time: str, suffix: str, account: str = ACCOUNT, region: str = "us-east-1") -> str:
     day = event_time[:10].replace("-", "/")
     stamp = event_time[:16].replace("-", "").replace(":", "") + "Z"
     return f"AWSLogs/{account}/CloudTrail/{region}/{day}/{account}_CloudTrail_{region}_{stamp}_{suffix}.json.gz"
+
+
+# Two objects, one hour: a StopLogging repeated (one alert, one update) and a root console login.
+SMALL_TRAIL = {
+    trail_key("2025-01-01T12:05:00Z", "AAAA"): [describe_instances("2025-01-01T12:00:00Z", "e1"),
+                                                stop_logging("2025-01-01T12:01:00Z", "e2")],
+    trail_key("2025-01-01T12:35:00Z", "BBBB"): [stop_logging("2025-01-01T12:30:00Z", "e3"),
+                                                root_console_login("2025-01-01T12:31:00Z", "e4")],
+}

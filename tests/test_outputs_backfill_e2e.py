@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from pipeline.cli import main as iota
-from tests.cloudtrail import describe_instances, log_file, root_console_login, stop_logging, trail_key
+from tests.cloudtrail import SMALL_TRAIL, root_console_login, write_trail_folder
 from tests.http_recorder import RecordedRequest, Reply, http_recorder  # noqa: F401
 from tests.live_support import (in_background, iota_run_sqs, join_checked, minutes_ago, put_log, read_alerts,
                                 wait_for, wired)
@@ -24,16 +24,7 @@ WEBHOOK_PATH = "/services/T0001/B0001/backfillsecret"
 @pytest.fixture()
 def trail(tmp_path) -> Path:
     folder = tmp_path / "trail"
-    objects = {
-        trail_key("2025-01-01T12:05:00Z", "AAAA"): [describe_instances("2025-01-01T12:00:00Z", "e1"),
-                                                    stop_logging("2025-01-01T12:01:00Z", "e2")],
-        trail_key("2025-01-01T12:35:00Z", "BBBB"): [stop_logging("2025-01-01T12:30:00Z", "e3"),
-                                                    root_console_login("2025-01-01T12:31:00Z", "e4")],
-    }
-    for key, records in objects.items():
-        path = folder / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(log_file(records))
+    write_trail_folder(folder, SMALL_TRAIL)
     return folder
 
 

@@ -10,7 +10,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from pipeline.cli import main as iota
-from tests.cloudtrail import describe_instances, log_file, root_console_login, stop_logging, trail_key
+from tests.cloudtrail import SMALL_TRAIL, write_trail_folder
 
 RULES = str(Path(__file__).parent / "fixtures" / "rules")
 PORTABLE = ["--runner=PortableRunner", "--job_endpoint=embed", "--environment_type=LOOPBACK"]
@@ -19,16 +19,7 @@ PORTABLE = ["--runner=PortableRunner", "--job_endpoint=embed", "--environment_ty
 @pytest.mark.portable
 def test_backfill_runs_on_the_portable_runner(tmp_path):
     trail = tmp_path / "trail"
-    objects = {
-        trail_key("2025-01-01T12:05:00Z", "AAAA"): [describe_instances("2025-01-01T12:00:00Z", "e1"),
-                                                    stop_logging("2025-01-01T12:01:00Z", "e2")],
-        trail_key("2025-01-01T12:35:00Z", "BBBB"): [stop_logging("2025-01-01T12:30:00Z", "e3"),
-                                                    root_console_login("2025-01-01T12:31:00Z", "e4")],
-    }
-    for key, records in objects.items():
-        path = trail / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(log_file(records))
+    write_trail_folder(trail, SMALL_TRAIL)
     (trail / "AWSLogs" / "broken.json.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
     alerts_file = tmp_path / "alerts.jsonl"
 

@@ -1,17 +1,8 @@
-from iota_cloudtrail_helpers import account, actor, context, succeeded
+from iota_cloudtrail_helpers import account, actor, context, shared_with, succeeded
 
 
 def _added(event):
-    items = event.deep_get("requestParameters", "launchPermission", "add", "items", default=[])
-    shared = []
-    for item in items:
-        if item.get("group") == "all":
-            shared.append("public")
-        elif item.get("userId"):
-            shared.append(item.get("userId"))
-        elif item.get("organizationArn") or item.get("organizationalUnitArn"):
-            shared.append(item.get("organizationArn") or item.get("organizationalUnitArn"))
-    return shared
+    return shared_with(event, "launchPermission")
 
 
 def rule(event):

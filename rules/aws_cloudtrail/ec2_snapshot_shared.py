@@ -1,16 +1,8 @@
-from iota_cloudtrail_helpers import account, actor, context, succeeded
+from iota_cloudtrail_helpers import account, actor, context, shared_with, succeeded
 
 
 def _added(event):
-    """("public", None) or ("account", id) for each permission the request adds."""
-    items = event.deep_get("requestParameters", "createVolumePermission", "add", "items", default=[])
-    shared = []
-    for item in items:
-        if item.get("group") == "all":
-            shared.append("public")
-        elif item.get("userId"):
-            shared.append(item.get("userId"))
-    return shared
+    return shared_with(event, "createVolumePermission")
 
 
 def rule(event):

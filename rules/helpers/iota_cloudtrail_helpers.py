@@ -153,3 +153,18 @@ def public_acl_grantees(event: Any) -> list[str]:
         canned = [canned] if isinstance(canned, str) else list(canned)
         found.extend(f"canned ACL {value}" for value in canned if value in ("public-read", "public-read-write", "authenticated-read"))
     return found
+
+
+def shared_with(event: Any, permission: str) -> list[str]:
+    """Who a Modify*Attribute call adds to `permission` (launchPermission,
+    createVolumePermission): "public" for group all, else account ids and organization ARNs."""
+    items = event.deep_get("requestParameters", permission, "add", "items", default=[]) or []
+    grantees = []
+    for item in items:
+        if item.get("group") == "all":
+            grantees.append("public")
+        else:
+            grantee = item.get("userId") or item.get("organizationArn") or item.get("organizationalUnitArn")
+            if grantee:
+                grantees.append(grantee)
+    return grantees
