@@ -107,3 +107,35 @@ SMALL_TRAIL = {
     trail_key("2025-01-01T12:35:00Z", "BBBB"): [stop_logging("2025-01-01T12:30:00Z", "e3"),
                                                 root_console_login("2025-01-01T12:31:00Z", "e4")],
 }
+
+
+# An IAM user's console sign-in without MFA, as normalised (p_ fields included).
+IAM_USER_CONSOLE_LOGIN = {
+    "eventVersion": "1.08",
+    "userIdentity": {
+        "type": "IAMUser",
+        "principalId": "AIDAQ3EGRTCFJ5N4W2XYZ",
+        "arn": "arn:aws:iam::123456789012:user/alice",
+        "accountId": "123456789012",
+        "accessKeyId": "",
+        "userName": "alice",
+    },
+    "eventTime": "2025-03-04T10:12:41Z",
+    "eventSource": "signin.amazonaws.com",
+    "eventName": "ConsoleLogin",
+    "awsRegion": "us-east-1",
+    "sourceIPAddress": "198.51.100.23",
+    "userAgent": "Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Gecko/20100101 Firefox/123.0",
+    "requestParameters": None,
+    "responseElements": {"ConsoleLogin": "Success"},
+    "additionalEventData": {"LoginTo": "https://console.aws.amazon.com/console/home", "MobileVersion": "No", "MFAUsed": "No"},
+    "eventID": "3e2f6c38-6d0c-4c1b-9a4e-0f0d3b5a7c21",
+    "readOnly": False,
+    "eventType": "AwsConsoleSignIn",
+    "managementEvent": True,
+    "recipientAccountId": "123456789012",
+    "eventCategory": "Management",
+    "p_log_type": "AWS.CloudTrail",
+    "p_event_time": "2025-03-04T10:12:41.000000Z",
+    "p_any_ip_addresses": ["198.51.100.23"],
+}

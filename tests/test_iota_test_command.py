@@ -10,30 +10,8 @@ import pytest
 import yaml
 
 from pipeline import rule_tests
+from tests.cloudtrail import IAM_USER_CONSOLE_LOGIN as LOGIN
 
-LOGIN = {
-    "eventVersion": "1.08",
-    "userIdentity": {
-        "type": "IAMUser",
-        "principalId": "AIDAQ3EGRTCFJ5N4W2XYZ",
-        "arn": "arn:aws:iam::123456789012:user/alice",
-        "accountId": "123456789012",
-        "accessKeyId": "",
-        "userName": "alice",
-    },
-    "eventTime": "2025-03-04T10:12:41Z",
-    "eventSource": "signin.amazonaws.com",
-    "eventName": "ConsoleLogin",
-    "awsRegion": "us-east-1",
-    "sourceIPAddress": "198.51.100.23",
-    "userAgent": "Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Gecko/20100101 Firefox/123.0",
-    "requestParameters": None,
-    "responseElements": {"ConsoleLogin": "Success"},
-    "additionalEventData": {"MFAUsed": "No"},
-    "eventID": "3e2f6c38-6d0c-4c1b-9a4e-0f0d3b5a7c21",
-    "eventType": "AwsConsoleSignIn",
-    "recipientAccountId": "123456789012",
-}
 LOGOUT = dict(LOGIN, eventName="ConsoleLogout", responseElements=None)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.cloudtrail import IAM_USER_CONSOLE_LOGIN as SIGNIN
 from transforms.rules_engine import (
     BUNDLED_RULES_DIR,
     RuleEngine,
@@ -22,35 +23,6 @@ from transforms.rules_engine.index import learn_constraints
 from transforms.rules_engine.testing import RuleTester
 from transforms.rules_engine.event import ImmutableCaseInsensitiveDict, ImmutableList, PantherEvent, deep_get, deep_walk
 
-SIGNIN = {
-    "eventVersion": "1.08",
-    "userIdentity": {
-        "type": "IAMUser",
-        "principalId": "AIDAQ3EGRTCFJ5N4W2XYZ",
-        "arn": "arn:aws:iam::123456789012:user/alice",
-        "accountId": "123456789012",
-        "accessKeyId": "",
-        "userName": "alice",
-    },
-    "eventTime": "2025-03-04T10:12:41Z",
-    "eventSource": "signin.amazonaws.com",
-    "eventName": "ConsoleLogin",
-    "awsRegion": "us-east-1",
-    "sourceIPAddress": "198.51.100.23",
-    "userAgent": "Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Gecko/20100101 Firefox/123.0",
-    "requestParameters": None,
-    "responseElements": {"ConsoleLogin": "Success"},
-    "additionalEventData": {"LoginTo": "https://console.aws.amazon.com/console/home", "MobileVersion": "No", "MFAUsed": "No"},
-    "eventID": "3e2f6c38-6d0c-4c1b-9a4e-0f0d3b5a7c21",
-    "readOnly": False,
-    "eventType": "AwsConsoleSignIn",
-    "managementEvent": True,
-    "recipientAccountId": "123456789012",
-    "eventCategory": "Management",
-    "p_log_type": "AWS.CloudTrail",
-    "p_event_time": "2025-03-04T10:12:41.000000Z",
-    "p_any_ip_addresses": ["198.51.100.23"],
-}
 
 
 def write_rule(folder: Path, stem: str, python: str, **spec) -> None:
