@@ -46,6 +46,7 @@ class GraphConfig:
     max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES
     lateness_allowance: timedelta = DEFAULT_LATENESS_ALLOWANCE
     dedup_journal: Optional[DedupJournal] = None  # live mode on the local runner only
+    timers_fire_early: bool = False  # the local runner fires event-time timers after every round
     outputs: Optional[OutputsConfig] = None
 
 
@@ -69,7 +70,8 @@ def analyse(object_refs: PCollection, config: GraphConfig) -> GraphOutputs:
         matches = matches | "Journal matches" >> JournalMatches(journal)
     alerts = (
         matches
-        | "Dedup" >> Dedup(config.streaming, config.lateness_allowance, journal.recovery.windows if journal else None)
+        | "Dedup" >> Dedup(config.streaming, config.lateness_allowance, journal.recovery.windows if journal else None,
+                           config.timers_fire_early)
         | "Alerts" >> WriteAlertsJsonLines(config.alerts_file)
     )
     if journal is not None:

@@ -170,7 +170,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"iota run: {exc}", file=sys.stderr)
         return 2
     if runs_locally(options):
-        config = dataclasses.replace(config, dedup_journal=DedupJournal.open(journal_directory(config.lake)))
+        config = dataclasses.replace(config, dedup_journal=DedupJournal.open(journal_directory(config.lake)),
+                                     timers_fire_early=True)
     build_live(pipeline, object_source(args, config, options), config)
     try:
         check_fused(pipeline, options)

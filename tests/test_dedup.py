@@ -124,3 +124,22 @@ def test_streaming_with_test_stream_gives_the_same_alerts_as_batch():
         ("alert", 1, "10:05", "10:05"),
         ("alert", 1, "10:15", "10:15"),
     ]
+
+
+def test_streaming_state_forgets_closed_windows_and_a_very_late_match_opens_a_new_alert():
+    options = PipelineOptions()
+    options.view_as(StandardOptions).streaming = True
+    key = dedup_key(match_document(0))
+    stream = (
+        TestStream()
+        .add_elements([TimestampedValue((key, [match(0)]), Timestamp.from_rfc3339("2025-01-01T10:00:00Z"))])
+        .advance_watermark_to(Timestamp.from_rfc3339("2025-01-01T13:00:00Z"))
+        # 10:30 falls in the 10:00 window, which was closed and then forgotten
+        .add_elements([TimestampedValue((key, [match(30)]), Timestamp.from_rfc3339("2025-01-01T13:00:00Z"))])
+        .advance_watermark_to(Timestamp.from_rfc3339("2025-01-01T16:00:00Z"))
+        .advance_watermark_to_infinity()
+    )
+    with TestPipeline(options=options) as pipeline:
+        documents = pipeline | stream | Dedup(streaming=True, lateness_allowance=timedelta(minutes=15))
+        assert_that(documents | beam.Map(lambda d: (d["kind"], d["window_start"][11:16])),
+                    equal_to([("alert", "10:00"), ("alert", "10:30")]))

@@ -9,7 +9,9 @@ The decision (pure, `AlertWindows`) for the matches of one key:
 - when the window closes, an `update` with the final count and last-seen time goes out if
   the count grew after the alert;
 - a late match that falls into the last closed window reopens it; it closes again (and
-  sends a further update) at its next timer. Late matches are never dropped.
+  sends a further update) at its next timer. Late matches are never dropped; a match that
+  comes after its closed window was forgotten (two lateness allowances after its end, in
+  live mode) opens a new window and alert.
 `alert_id` is derived from rule id, dedup string and window start, so the same events give
 the same ids in a backfill, a live run and a redelivery.
 
@@ -18,7 +20,7 @@ Two Beam shells feed matches to the same decision:
   in state and decided in event-time order when the end-of-input watermark fires the timer;
 - streaming (`_StreamingDedupFn`): decides on arrival (alerts leave within seconds, not after
   the watermark hold) and closes windows with an event-time timer. The local runner fires
-  timers early (DESIGN.md), so a window is only closed once the wall clock says the
+  timers early (DESIGN.md), so there a window is only closed once the wall clock says the
   watermark could really have passed its end (end + lateness allowance); otherwise the timer
   is set again. When a live run is asked to stop (transforms.live_stop), open windows close
   as the pipeline drains, so their updates are sent rather than lost with the state.
@@ -211,9 +213,10 @@ class _StreamingDedupFn(beam.DoFn):
     WINDOWS = ReadModifyWriteStateSpec("windows", PickleCoder())
     WINDOW_END = TimerSpec("window_end", TimeDomain.WATERMARK)
 
-    def __init__(self, lateness_allowance: timedelta, recovered: Optional[dict] = None):
+    def __init__(self, lateness_allowance: timedelta, recovered: Optional[dict] = None, timers_fire_early: bool = False):
         self._allowance_micros = int(lateness_allowance.total_seconds() * 1_000_000)
         self._recovered = recovered or {}
+        self._timers_fire_early = timers_fire_early
         self._alerts = Metrics.counter("alerts", "alerts")
         self._updates = Metrics.counter("alerts", "updates")
 
@@ -239,24 +242,38 @@ class _StreamingDedupFn(beam.DoFn):
     @on_timer(WINDOW_END)
     def on_window_end(self, windows_state=beam.DoFn.StateParam(WINDOWS),
                       window_end=beam.DoFn.TimerParam(WINDOW_END)) -> Iterator[dict]:
-        """Close the window once the clock says the watermark can have passed its end.
+        """Close the open window, or forget the closed one, when the watermark has passed.
 
-        Re-checking with the same event-time timer rather than a processing-time one
-        keeps the DoFn runnable on the local FnApiRunner (DirectRunner falls back to a
-        runner without splittable DoFns, so without the live sources, when a DoFn has
-        a processing-time timer); that runner fires it again after every round.
+        On a true streaming runner (Flink) the timer fires when the watermark, held a
+        lateness allowance behind the clock, passes the window's end. The local runner fires
+        timers after every round (DESIGN.md), so there (`timers_fire_early`) the clock
+        decides and the same event-time timer is set again until it does: a processing-time
+        timer would make DirectRunner fall back to a runner without the live sources.
         """
         windows = AlertWindows(windows_state.read())
         if windows.current is None:
+            if windows.closed is not None and not self._waits(self._forget_at(windows), window_end):
+                # Forget the closed window's match and counts so a long live run's state stays
+                # small; an empty state (not a cleared one) keeps a restart's recovered windows out.
+                windows_state.write(AlertWindows().state())
             return
-        due_micros = windows.current["end"] + self._allowance_micros
-        now_micros = int(time.time() * 1_000_000)
-        if now_micros < due_micros and not live_stop.stop_requested():
-            window_end.set(Timestamp(micros=due_micros))
+        if self._waits(windows.current["end"] + self._allowance_micros, window_end):
             return
         documents = windows.close()
         windows_state.write(windows.state())
+        window_end.set(Timestamp(micros=self._forget_at(windows)))
         yield from self._count(documents)
+
+    def _forget_at(self, windows: AlertWindows) -> int:
+        """A closed window stays open to late matches for one more allowance."""
+        return windows.closed["end"] + 2 * self._allowance_micros
+
+    def _waits(self, due_micros: int, window_end) -> bool:
+        """On the local runner, whether `due` is still ahead of the clock (then wait for it)."""
+        if not self._timers_fire_early or live_stop.stop_requested() or time.time() * 1_000_000 >= due_micros:
+            return False
+        window_end.set(Timestamp(micros=due_micros))
+        return True
 
     def _count(self, documents: list[dict]) -> Iterator[dict]:
         for document in documents:
@@ -268,12 +285,14 @@ class Dedup(beam.PTransform):
     """(dedup key, list of match refs) at event time -> alert and update documents."""
 
     def __init__(self, streaming: bool, lateness_allowance: timedelta = DEFAULT_LATENESS_ALLOWANCE,
-                 recovered: Optional[dict] = None):
+                 recovered: Optional[dict] = None, timers_fire_early: bool = False):
         super().__init__()
         self._streaming = streaming
         self._allowance = lateness_allowance
         self._recovered = recovered
+        self._timers_fire_early = timers_fire_early
 
     def expand(self, keyed_matches):
-        decide = _StreamingDedupFn(self._allowance, self._recovered) if self._streaming else _BatchDedupFn()
+        decide = (_StreamingDedupFn(self._allowance, self._recovered, self._timers_fire_early)
+                  if self._streaming else _BatchDedupFn())
         return keyed_matches | "Group repeats into alerts" >> beam.ParDo(decide)
