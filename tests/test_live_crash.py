@@ -21,22 +21,34 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parent.parent
 
 
-def start_live(endpoint: str, queue_url: str, tmp_path: Path, *extra: str) -> subprocess.Popen:
+@pytest.fixture()
+def live_runs():
+    """The `iota run` processes a test starts; any still running when it ends are killed."""
+    started: list[subprocess.Popen] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
+def start_live(runs: list, endpoint: str, queue_url: str, tmp_path: Path, *extra: str) -> subprocess.Popen:
     env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
     command = [sys.executable, "-m", "pipeline", "run", "--sqs-queue-url", queue_url, "--lake", str(tmp_path / "lake"),
                "--rules", RULES, "--alerts-file", str(tmp_path / "live.jsonl"), "--visibility-timeout", "10s",
                *extra, *s3_args(endpoint)]
-    return subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                            stderr=(tmp_path / "live.log").open("ab"))
+    runs.append(subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                                 stderr=(tmp_path / "live.log").open("ab")))
+    return runs[-1]
 
 
-def test_a_killed_live_run_restarted_loses_no_event_and_no_alert(moto_endpoint, tmp_path):
+def test_a_killed_live_run_restarted_loses_no_event_and_no_alert(moto_endpoint, tmp_path, live_runs):
     wiring = wired(moto_endpoint, "live-crash")
     now = datetime.now(timezone.utc)
     at = lambda minutes: minutes_ago(minutes, now)  # noqa: E731
     alerts_file = tmp_path / "live.jsonl"
 
-    first = start_live(moto_endpoint, wiring.queue_url, tmp_path)
+    first = start_live(live_runs, moto_endpoint, wiring.queue_url, tmp_path)
     put_log(moto_endpoint, wiring.bucket, [stop_logging(at(40), "a1"), describe_instances(at(39), "a2")], "A1")
     put_log(moto_endpoint, wiring.bucket, [stop_logging(at(35), "a3"), root_console_login(at(34), "a4")], "A2")
     wait_for(lambda: len(read_alerts(alerts_file)) >= 2 and queue_depth(moto_endpoint, wiring.queue_url) == 0,
@@ -46,7 +58,7 @@ def test_a_killed_live_run_restarted_loses_no_event_and_no_alert(moto_endpoint, 
     first.send_signal(signal.SIGKILL)  # mid-stream: B1/B2 unread, in flight or done
     assert first.wait(timeout=30) == -signal.SIGKILL
 
-    second = start_live(moto_endpoint, wiring.queue_url, tmp_path, "--stop-when-idle", "15s")
+    second = start_live(live_runs, moto_endpoint, wiring.queue_url, tmp_path, "--stop-when-idle", "15s")
     time.sleep(1)
     put_log(moto_endpoint, wiring.bucket, [stop_logging(at(20), "c1")], "C1")
     assert second.wait(timeout=120) == 0
