@@ -1,4 +1,4 @@
-from iota_cloudtrail_helpers import ADMIN_POLICY_ARNS, account, actor, context, succeeded
+from iota_cloudtrail_helpers import ADMIN_POLICY_ARNS, account, actor, context, policy_target, succeeded
 
 ATTACH_EVENTS = {"AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy"}
 
@@ -11,22 +11,14 @@ def rule(event):
     )
 
 
-def _target(event):
-    params = event.get("requestParameters") or {}
-    for key, kind in (("userName", "user"), ("roleName", "role"), ("groupName", "group")):
-        if params.get(key):
-            return f"{kind} {params.get(key)}"
-    return "<unknown principal>"
-
-
 def title(event):
     policy = event.deep_get("requestParameters", "policyArn", default="").rsplit("/", 1)[-1]
-    return f"{actor(event)} attached {policy} to {_target(event)} in account {account(event)}"
+    return f"{actor(event)} attached {policy} to {policy_target(event)} in account {account(event)}"
 
 
 def dedup(event):
-    return f"{account(event)}:{_target(event)}"
+    return f"{account(event)}:{policy_target(event)}"
 
 
 def alert_context(event):
-    return context(event, target=_target(event), policyArn=event.deep_get("requestParameters", "policyArn"))
+    return context(event, target=policy_target(event), policyArn=event.deep_get("requestParameters", "policyArn"))

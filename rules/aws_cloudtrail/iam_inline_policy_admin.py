@@ -1,14 +1,6 @@
-from iota_cloudtrail_helpers import account, actor, context, grants_full_admin, policy_document, succeeded
+from iota_cloudtrail_helpers import account, actor, context, grants_full_admin, policy_document, policy_target, succeeded
 
 INLINE_EVENTS = {"PutUserPolicy", "PutRolePolicy", "PutGroupPolicy"}
-
-
-def _target(event):
-    params = event.get("requestParameters") or {}
-    for key, kind in (("userName", "user"), ("roleName", "role"), ("groupName", "group")):
-        if params.get(key):
-            return f"{kind} {params.get(key)}"
-    return "<unknown principal>"
 
 
 def rule(event):
@@ -18,12 +10,12 @@ def rule(event):
 
 
 def title(event):
-    return f"{actor(event)} gave {_target(event)} full administrator rights with an inline policy in account {account(event)}"
+    return f"{actor(event)} gave {policy_target(event)} full administrator rights with an inline policy in account {account(event)}"
 
 
 def dedup(event):
-    return f"{account(event)}:{_target(event)}"
+    return f"{account(event)}:{policy_target(event)}"
 
 
 def alert_context(event):
-    return context(event, target=_target(event), policyName=event.deep_get("requestParameters", "policyName"))
+    return context(event, target=policy_target(event), policyName=event.deep_get("requestParameters", "policyName"))

@@ -168,3 +168,12 @@ def shared_with(event: Any, permission: str) -> list[str]:
             if grantee:
                 grantees.append(grantee)
     return grantees
+
+
+def policy_target(event: Any) -> str:
+    """The IAM user, role or group an Attach*/Put*Policy call acts on, e.g. "role Admin"."""
+    params = event.get("requestParameters") or {}
+    for key, kind in (("userName", "user"), ("roleName", "role"), ("groupName", "group")):
+        if params.get(key):
+            return f"{kind} {params.get(key)}"
+    return "<unknown principal>"
