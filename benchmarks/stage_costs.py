@@ -29,7 +29,7 @@ from transforms.normalize import indicators, normalise_records
 from transforms.parse import parse_object
 from transforms.read import DEFAULT_MAX_OBJECT_BYTES, read_object
 from transforms.rules_engine import RuleEngine, load_rule_bundle
-from transforms.worker import tune_garbage_collector
+from transforms.worker import tune_worker
 
 T = TypeVar("T")
 INDICATORS_ALONE = "  of which indicators()"
@@ -37,7 +37,7 @@ INDICATORS_ALONE = "  of which indicators()"
 
 def stage_costs(files: list[Path]) -> tuple[int, dict[str, float]]:
     """Events seen and seconds spent per stage over `files`."""
-    tune_garbage_collector()
+    tune_worker()
     engine = RuleEngine(load_rule_bundle([BUNDLED_RULES]))
     spent: dict[str, float] = defaultdict(float)
 

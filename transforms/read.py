@@ -17,7 +17,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from transforms.dead_letters import DEAD_LETTER_TAG, dead_letter
 from transforms.objects import ObjectRef
 from transforms.storage import open_object
-from transforms.worker import tune_garbage_collector
+from transforms.worker import tune_worker
 
 DEFAULT_MAX_OBJECT_BYTES = 512 * 1024 * 1024
 _CHUNK = 1024 * 1024
@@ -84,7 +84,7 @@ class _ReadObjectFn(beam.DoFn):
         self._bytes = Metrics.counter("objects", "bytes_decompressed")
 
     def setup(self):
-        tune_garbage_collector()
+        tune_worker()
 
     def process(self, ref: ObjectRef) -> Iterator:
         try:
