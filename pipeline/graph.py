@@ -25,6 +25,7 @@ from transforms.deliver import ArchiveAlerts, DeliverAlerts
 from transforms.detect import Detect
 from transforms.lake import WriteLake
 from transforms.match_journal import DedupJournal, JournalMatches, JournalSentAlerts
+from transforms.match_spill import RemoveSpill, new_spill_folder
 from transforms.normalize import Normalise
 from transforms.objects import FindObjects
 from transforms.outputs.routing import OutputsConfig
@@ -56,15 +57,19 @@ class GraphOutputs(NamedTuple):
     dead_letter_files: tuple[PCollection, ...]
 
 
-def analyse(object_refs: PCollection, config: GraphConfig) -> GraphOutputs:
-    """object refs -> lake files, alert documents and dead-letter files."""
+def analyse(object_refs: PCollection, config: GraphConfig, spill_folder: Optional[str] = None) -> GraphOutputs:
+    """object refs -> lake files, alert documents and dead-letter files.
+
+    A batch run passes a spill folder: match documents wait there until dedup has picked
+    the window openers (transforms.match_spill), and the folder goes once alerts are out.
+    """
     read = object_refs | "Read" >> ReadObjects(config.max_object_bytes)
     parsed = read.objects | "Parse" >> ParseObjects()
     events = parsed.records | "Normalise" >> Normalise()
 
     lake_files = events.events | "Lake" >> WriteLake(config.lake)
 
-    detected = events.events | "Detect" >> Detect(config.rule_bundle, config.time_range)
+    detected = events.events | "Detect" >> Detect(config.rule_bundle, config.time_range, spill_folder)
     matches, journal = detected.matches, config.dedup_journal
     if journal is not None:
         matches = matches | "Journal matches" >> JournalMatches(journal)
@@ -77,6 +82,8 @@ def analyse(object_refs: PCollection, config: GraphConfig) -> GraphOutputs:
     if journal is not None:
         alerts = alerts | "Journal sent alerts" >> JournalSentAlerts(journal.directory)
     _ = alerts | "Archive alerts" >> ArchiveAlerts(config.lake)
+    if spill_folder is not None:
+        _ = alerts | "Remove spilled matches" >> RemoveSpill(spill_folder)
     if config.outputs is not None:
         _ = alerts | "Deliver alerts" >> DeliverAlerts(config.outputs, config.lake)
 
@@ -92,4 +99,4 @@ def analyse(object_refs: PCollection, config: GraphConfig) -> GraphOutputs:
 def build_backfill(pipeline: beam.Pipeline, input_locations: list[str], config: GraphConfig) -> GraphOutputs:
     """Batch: list the input prefixes or folders, then the shared graph."""
     refs = pipeline | "Find objects" >> FindObjects(input_locations, config.time_range)
-    return analyse(refs, config)
+    return analyse(refs, config, new_spill_folder(config.lake))

@@ -102,6 +102,9 @@ def test_backfill_fills_the_lake_alerts_once_per_window_and_dead_letters_bad_obj
     assert detect_letter["detail"][0]["rule_id"] == "Test.Raises.KeyError"
     assert "KeyError" in detect_letter["detail"][0]["traceback"]
 
+    # match documents waited under _work/ until dedup had picked the alerts' first events
+    assert "Contents" not in trail.list_objects_v2(Bucket=LAKE_BUCKET, Prefix="_work/")
+
     summary = capsys.readouterr().err
     assert "skipped 3 (digest 1, empty 1, folder 0, out_of_range 1), failed 3" in summary
     assert "7 rows" in summary and "3 alerts, 1 updates" in summary

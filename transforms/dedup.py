@@ -31,17 +31,19 @@ from __future__ import annotations
 import hashlib
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 import apache_beam as beam
 import orjson
 from apache_beam.coders import PickleCoder
 from apache_beam.metrics import Metrics
+from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.utils.timestamp import Timestamp
 
 from transforms import live_stop
+from transforms.match_spill import Payload, SpillReader, inline
 from transforms.timeutil import iso_utc, parse_event_time
 
 MAX_TRACKED_UNIQUES = 10_000
@@ -89,12 +91,17 @@ def _iso(micros: int) -> str:
 
 
 class AlertWindows:
-    """The dedup decision for one key; its state is a plain picklable dict."""
+    """The dedup decision for one key; its state is a plain picklable dict.
 
-    def __init__(self, state: Optional[dict] = None):
+    A match's document is read (`resolve`) only when the match opens a window: in a
+    backfill it may still lie in a spill file (transforms.match_spill).
+    """
+
+    def __init__(self, state: Optional[dict] = None, resolve: Callable[[Payload], bytes] = inline):
         state = state or {}
         self.current: Optional[dict] = state.get("current")
         self.closed: Optional[dict] = state.get("closed")
+        self._resolve = resolve
 
     def state(self) -> dict:
         return {"current": self.current, "closed": self.closed}
@@ -108,7 +115,7 @@ class AlertWindows:
         if self.current is None and self.closed is not None and self.closed["start"] <= moment < self.closed["end"]:
             self.current, self.closed = self.closed, None
         if self.current is None:
-            self.current = self._open(payload, moment, unique is not None)
+            self.current = self._open(self._resolve(payload), moment, unique is not None)
         window = self.current
         window["count"] += 1
         window["first_time"] = min(window["first_time"], moment)
@@ -173,9 +180,9 @@ class AlertWindows:
         return document
 
 
-def decide_in_order(refs: Iterable[tuple]) -> list[dict]:
+def decide_in_order(refs: Iterable[tuple], resolve: Callable[[Payload], bytes] = inline) -> list[dict]:
     """All documents for one key's matches (`match_ref` tuples), in event-time order, ties by row id."""
-    windows = AlertWindows()
+    windows = AlertWindows(resolve=resolve)
     out: list[dict] = []
     for ref in sorted(refs, key=lambda ref: (ref[0], ref[1])):
         out += windows.observe(ref)
@@ -188,9 +195,14 @@ class _BatchDedupFn(beam.DoFn):
     MATCHES = BagStateSpec("matches", PickleCoder())
     END_OF_INPUT = TimerSpec("end_of_input", TimeDomain.WATERMARK)
 
-    def __init__(self):
+    def __init__(self, options: PipelineOptions):
+        self._options = options
+        self._read_document = None
         self._alerts = Metrics.counter("alerts", "alerts")
         self._updates = Metrics.counter("alerts", "updates")
+
+    def setup(self):
+        self._read_document = SpillReader(self._options)
 
     def process(self, element, timestamp=beam.DoFn.TimestampParam,
                 matches=beam.DoFn.StateParam(MATCHES), end_of_input=beam.DoFn.TimerParam(END_OF_INPUT)):
@@ -200,7 +212,7 @@ class _BatchDedupFn(beam.DoFn):
 
     @on_timer(END_OF_INPUT)
     def decide(self, matches=beam.DoFn.StateParam(MATCHES)) -> Iterator[dict]:
-        documents = decide_in_order(ref for refs in matches.read() for ref in refs)
+        documents = decide_in_order((ref for refs in matches.read() for ref in refs), self._read_document)
         matches.clear()
         for document in documents:
             (self._alerts if document["kind"] == "alert" else self._updates).inc()
@@ -294,5 +306,5 @@ class Dedup(beam.PTransform):
 
     def expand(self, keyed_matches):
         decide = (_StreamingDedupFn(self._allowance, self._recovered, self._timers_fire_early)
-                  if self._streaming else _BatchDedupFn())
+                  if self._streaming else _BatchDedupFn(keyed_matches.pipeline.options))
         return keyed_matches | "Group repeats into alerts" >> beam.ParDo(decide)

@@ -48,3 +48,18 @@ def write_object(url: str, payload: bytes, options: PipelineOptions) -> None:
     with FileSystems.create(staging, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
         handle.write(payload)
     FileSystems.rename([staging], [url])
+
+
+def remove_tree(url: str, options: PipelineOptions) -> bool:
+    """Remove a folder (local) or every object under a prefix (S3); whether there was one."""
+    if url.startswith("s3://"):
+        removed = list(_s3(options).delete_tree(url.rstrip("/") + "/"))
+        failures = {path: error for path, error in removed if error is not None}
+        if failures:
+            raise IOError(f"could not remove {len(failures)} object(s) under {url}: {failures}")
+        return bool(removed)
+    folder = url.rstrip("/")
+    if not FileSystems.exists(folder):
+        return False
+    FileSystems.delete([folder])  # a local folder named without its slash goes whole
+    return True
