@@ -25,7 +25,6 @@ import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ import orjson
 import pyarrow.parquet as pq
 
 from benchmarks.cloudtrail_gen import write_trail
+from benchmarks.rss import RssSampler
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIN_RATIO = 0.20
@@ -78,48 +78,6 @@ def measure_floor(files: list[Path], passes: int = 5) -> FloorResult:
     return FloorResult(events, *best)
 
 
-def _tree_rss(root_pid: int) -> int:
-    """Resident bytes of a process and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(pid)  # fields[1] is the parent pid
-        rss[pid] = int(fields[21]) * resource.getpagesize()  # fields[21] is rss in pages
-    total, stack = 0, [root_pid]
-    while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack.extend(children.get(pid, ()))
-    return total
-
-
-class _RssSampler(threading.Thread):
-    """Samples a process tree's RSS every `interval` seconds and keeps the peak."""
-
-    def __init__(self, pid: int, interval: float = 0.1) -> None:
-        super().__init__(daemon=True)
-        self.pid, self.interval, self.peak = pid, interval, 0
-        self._stop_event = threading.Event()
-
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            self.peak = max(self.peak, _tree_rss(self.pid))
-            self._stop_event.wait(self.interval)
-
-    def stop(self) -> int:
-        self._stop_event.set()
-        self.join()
-        return self.peak
-
-
 def _lake_rows(lake: Path) -> int:
     """Rows in the lake's Parquet files (dead letters under _errors/ not counted)."""
     return sum(
@@ -147,7 +105,7 @@ def run_pipeline(input_dir: Path, work: Path, extra_args: list[str], profile_to:
     with open(log, "wb") as out:
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
-        sampler = _RssSampler(process.pid)
+        sampler = RssSampler(process.pid)
         sampler.start()
         returncode = process.wait()
         seconds = time.perf_counter() - started

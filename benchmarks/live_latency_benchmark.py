@@ -6,7 +6,9 @@ run`` on that queue with the bundled rules and a local lake, then puts CloudTrai
 into the bucket at a steady rate. Every object holds realistic background events (see
 ``cloudtrail_gen``) and one StopLogging of its own trail, so it causes exactly one alert;
 the benchmark tails the alerts file and reports, per object, the time from ``PutObject``
-returning to that alert being written: p50/p95/p99, and the events/s sustained.
+returning to that alert being written: p50/p95/p99, and the events/s sustained. It also
+samples the pipeline's resident memory, so a long run (``--seconds 900``) shows whether
+live mode's memory levels off or keeps growing under load.
 
 Exits non-zero when the bar is missed (p50 <= 3 s and p99 <= 10 s at >= 2,000 events/s)::
 
@@ -35,6 +37,7 @@ import boto3
 import orjson
 
 from benchmarks.cloudtrail_gen import CloudTrailGenerator
+from benchmarks.rss import RssSampler
 from pipeline.local_aws import REGION, wire_bucket_to_queue
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -114,6 +117,19 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
+def memory_report(samples: list[tuple[float, int]]) -> str:
+    """RSS when the load starts, its peak and end, and its growth per minute over the load's second half."""
+    if len(samples) < 4:
+        return "pipeline RSS: too few samples"
+    mib = 1024 * 1024
+    second_half = samples[len(samples) // 2:]
+    (t0, r0), (t1, r1) = second_half[0], second_half[-1]
+    growth = (r1 - r0) / mib / max((t1 - t0) / 60, 1e-9)
+    return (f"pipeline RSS: {samples[0][1] / mib:.0f} MiB at the start of the load, peak "
+            f"{max(r for _, r in samples) / mib:.0f} MiB, {samples[-1][1] / mib:.0f} MiB at its end; "
+            f"{growth:+.1f} MiB/min over the second half")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=BAR_RATE, help="events per second put into the bucket")
@@ -148,6 +164,8 @@ def main() -> int:
              "--s3_region_name=us-east-1"],
             cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(work / "pipeline.log", "wb"))
 
+        memory = RssSampler(pipeline.pid, interval=1.0)
+        memory.start()
         started = time.monotonic()
         s3.put_object(Bucket=wiring.bucket, Key=warmup[0], Body=warmup[1])
         while warmup[2] not in tail.seen:
@@ -169,6 +187,7 @@ def main() -> int:
         while len([t for t in put_at if t in tail.seen]) < len(put_at) and time.monotonic() < deadline:
             time.sleep(0.1)
         tail.stop()
+        memory.stop()
     finally:
         if pipeline is not None and pipeline.poll() is None:
             pipeline.send_signal(signal.SIGTERM)
@@ -192,6 +211,7 @@ def main() -> int:
     print(f"latency PutObject -> alert written: p50 {p50:.2f} s, p95 {p95:.2f} s, p99 {p99:.2f} s, "
           f"max {max(latencies):.2f} s (first half median {statistics.median(latencies[:half]):.2f} s, "
           f"second half {statistics.median(latencies[half:]):.2f} s)")
+    print(memory_report(memory.between(first_put, last_put)))
     print(f"work folder: {work}")
     met = missing == 0 and p50 <= BAR_P50 and p99 <= BAR_P99 and sustained >= BAR_RATE * 0.98
     print("bar (p50 <= 3 s, p99 <= 10 s at >= 2,000 events/s):", "met" if met else "MISSED")
