@@ -104,7 +104,7 @@ def test_backfill_fills_the_lake_alerts_once_per_window_and_dead_letters_bad_obj
 
     summary = capsys.readouterr().err
     # only the range's day folders are listed: neither the digest folder nor February's object
-    assert ("listed 8, read 6, skipped 1 (digest 0, empty 1, folder 0, out_of_range 0), failed 3"
+    assert ("listed 8 (10 list requests), read 6, skipped 1 (digest 0, empty 1, folder 0, out_of_range 0), failed 3"
             in summary)
     assert "7 rows" in summary and "3 alerts, 1 updates" in summary
     assert "outside the time range (in the lake, not evaluated) 1" in summary
