@@ -25,7 +25,7 @@ from transforms.objects import (
     prefixes_to_list,
     region_prefix,
 )
-from transforms.storage import list_pages, version_tag
+from transforms.storage import ListingPage, list_pages, version_tag
 from transforms.timeutil import TimeRange
 
 ACCOUNT = "111111111111"
@@ -269,3 +269,9 @@ def test_an_unbounded_range_over_a_local_folder_lists_every_file(trail_folder):
 
     assert figures["objects.listed"] == len(OBJECTS)
     assert figures["objects.skipped_digest"] == 10
+
+
+def test_a_missing_local_folder_or_a_file_lists_as_one_empty_page_like_an_s3_prefix(tmp_path):
+    (tmp_path / "events.jsonl").write_text("{}\n")
+    for folder in (f"{tmp_path}/missing/", f"{tmp_path}/events.jsonl/"):
+        assert list(list_pages(folder, PipelineOptions([]), recursive=False)) == [ListingPage([], [])]

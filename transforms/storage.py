@@ -76,7 +76,7 @@ def version_tag(size: int, last_updated: float) -> str:
 def list_pages(folder_url: str, options: PipelineOptions, recursive: bool) -> Iterator[ListingPage]:
     """The objects under a folder URL (ending in "/"), one page per list request: every
     object below it when recursive, else its direct objects and sub-folders. A folder
-    that does not exist lists as empty, as an S3 prefix does."""
+    that does not exist (or is a file) lists as empty, as an S3 prefix does."""
     if folder_url.startswith("s3://"):
         yield from _s3_pages(folder_url, options, recursive)
     else:
@@ -98,7 +98,7 @@ def _s3_pages(folder_url: str, options: PipelineOptions, recursive: bool) -> Ite
 def _local_pages(folder: str, recursive: bool) -> Iterator[ListingPage]:
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         yield ListingPage([], [])
         return
     objects, folders = [], []
