@@ -26,7 +26,8 @@ def render(figures: dict[str, int], seconds: float, lake: str, alerts_file: str)
     rate = events / seconds if seconds > 0 else 0.0
     lines = [
         f"iota: finished in {seconds:.1f} s",
-        f"  objects      listed {get('objects.listed')}, read {get('objects.read')}, "
+        f"  objects      listed {get('objects.listed')} ({get('objects.list_requests')} list requests), "
+        f"read {get('objects.read')}, "
         f"skipped {sum(skipped.values())} ({', '.join(f'{k} {v}' for k, v in skipped.items())}), failed {get('objects.failed')}",
         f"  events       {events} ({rate:.0f} events/s), rejected {get('events.rejected')}, "
         f"outside the time range (in the lake, not evaluated) {get('events.outside_time_range')}",

@@ -106,7 +106,9 @@ def test_backfill_fills_the_lake_alerts_once_per_window_and_dead_letters_bad_obj
     assert "Contents" not in trail.list_objects_v2(Bucket=LAKE_BUCKET, Prefix="_work/")
 
     summary = capsys.readouterr().err
-    assert "skipped 3 (digest 1, empty 1, folder 0, out_of_range 1), failed 3" in summary
+    # only the range's day folders are listed: neither the digest folder nor February's object
+    assert ("listed 8 (10 list requests), read 6, skipped 1 (digest 0, empty 1, folder 0, out_of_range 0), failed 3"
+            in summary)
     assert "7 rows" in summary and "3 alerts, 1 updates" in summary
     assert "outside the time range (in the lake, not evaluated) 1" in summary
 

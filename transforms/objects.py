@@ -1,20 +1,24 @@
 """Find objects: list an S3 prefix or a local folder and keep the CloudTrail log objects.
 
 The pure part decides, from a key alone, whether an object is a log file worth reading
-and whether its CloudTrail key date can fall in the requested time range. The Beam part
-lists through Beam's filesystems, so `s3://` (with `--s3_endpoint_url` and friends) and
-local paths behave the same.
+and whether its CloudTrail key date can fall in the requested time range, and which
+folders a run over a time range has to list. CloudTrail names its folders by delivery
+day (``.../CloudTrail/<region>/YYYY/MM/DD/``), so a range with a start is found by
+walking the folders one level at a time down to each region and listing only the range's
+days there, never the years around them. A range without a start has no first day to
+enumerate from, so it lists everything under the location once.
 """
 from __future__ import annotations
 
 import re
-from datetime import date
-from typing import Iterator, NamedTuple, Optional
+from datetime import date, datetime, timedelta, timezone
+from typing import Callable, Iterable, Iterator, NamedTuple, Optional
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
+from apache_beam.options.pipeline_options import PipelineOptions
 
+from transforms.storage import ListedObject, ListingPage, list_pages
 from transforms.timeutil import TimeRange
 
 
@@ -23,12 +27,17 @@ class ObjectRef(NamedTuple):
 
     url: str
     size: int
-    etag: str  # the S3 ETag where the source knows it, else "<size>-<mtime>"
+    etag: str  # the S3 ETag where the source knows it, else storage.version_tag(size, mtime)
 
 
 # AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/... and, for organization trails,
-# AWSLogs/o-<org>/<account>/CloudTrail/<region>/YYYY/MM/DD/...
-_KEY_DATE = re.compile(r"/CloudTrail/[^/]+/(\d{4})/(\d{2})/(\d{2})/")
+# AWSLogs/o-<org>/<account>/CloudTrail/<region>/YYYY/MM/DD/...; Insights events go to
+# CloudTrail-Insight/ in the same layout.
+_DATED_SERVICE = r"CloudTrail(?:-Insight)?"
+_ACCOUNT_FOLDER = r"(?:^|/)AWSLogs/(?:o-[a-z0-9]+/)?\d{12}/"
+_KEY_DATE = re.compile(rf"/{_DATED_SERVICE}/[^/]+/(\d{{4}})/(\d{{2}})/(\d{{2}})/")
+_REGION_PREFIX = re.compile(rf"^.*{_ACCOUNT_FOLDER}{_DATED_SERVICE}/[^/]+/")
+_SERVICE_FOLDER = re.compile(rf"{_ACCOUNT_FOLDER}([^/]+)/$")
 
 SKIP_DIGEST = "digest"
 SKIP_EMPTY = "empty"
@@ -67,22 +76,82 @@ def skip_reason(url: str, size: int, time_range: TimeRange) -> Optional[str]:
     return None
 
 
-def list_pattern(input_location: str) -> str:
-    """The Beam filesystem glob that lists everything under a prefix or folder."""
-    base = input_location if input_location.endswith("/") else input_location + "/"
-    return base + "**"
+def region_prefix(url: str) -> Optional[str]:
+    """The ``AWSLogs/[o-<org>/]<account>/CloudTrail/<region>/`` folder (or CloudTrail-Insight's)
+    that a URL lies in or is, or None: below it CloudTrail writes only ``YYYY/MM/DD/`` folders."""
+    found = _REGION_PREFIX.match(url)
+    return found[0] if found else None
 
 
-def version_tag(size: int, last_updated: float) -> str:
-    """A version marker for listings that carry no ETag."""
-    return f"{size}-{int(last_updated)}"
+def may_lead_to_trail_logs(folder_url: str) -> bool:
+    """Whether a folder met while walking can hold CloudTrail logs: any folder except an
+    account's folders for CloudTrail-Digest and other services (Config, vpcflowlogs...)."""
+    service = _SERVICE_FOLDER.search(folder_url)
+    return service is None or re.fullmatch(_DATED_SERVICE, service[1]) is not None
+
+
+def day_prefixes(time_range: TimeRange, today: date) -> list[str]:
+    """``YYYY/MM/DD/`` for each delivery day that may hold events of a range with a start:
+    from the start's day through the end's day (`TimeRange.may_hold_deliveries_of`), or
+    through today when the range is open at the end; no object is dated after today."""
+    if time_range.start is None:
+        raise ValueError("a range open at the start has no first day to list")
+    first = time_range.start.date()
+    last = min(time_range.end.date(), today) if time_range.end else today
+    return [f"{first + timedelta(days=n):%Y/%m/%d}/" for n in range((last - first).days + 1)]
+
+
+def prefixes_to_list(folder_url: str, region: str, days: list[str]) -> list[str]:
+    """Inside region folder `region`: the range's day folders under `folder_url`, or the
+    folder itself when it lies within one of those days; nothing when it lies in another day."""
+    wanted = [region + day for day in days]
+    below = [prefix for prefix in wanted if prefix.startswith(folder_url)]
+    if below:
+        return below
+    return [folder_url] if any(folder_url.startswith(prefix) for prefix in wanted) else []
+
+
+ListPages = Callable[[str, bool], Iterable[ListingPage]]  # (folder URL, recursive) -> pages
+
+
+def find_objects(location: str, time_range: TimeRange, today: date, list_folder: ListPages) -> Iterator[ListedObject]:
+    """Every object under a location that a run over the range may need to read.
+
+    Objects met on the way down (outside any region folder) are all returned; the caller
+    still applies `skip_reason`. CloudTrail-Digest folders and other services' folders are
+    not listed at all."""
+    folder = location if location.endswith("/") else location + "/"
+    if time_range.start is None:
+        yield from _everything(folder, list_folder)
+    else:
+        yield from _walk(folder, day_prefixes(time_range, today), list_folder)
+
+
+def _everything(folder_url: str, list_folder: ListPages) -> Iterator[ListedObject]:
+    for page in list_folder(folder_url, True):
+        yield from page.objects
+
+
+def _walk(folder_url: str, days: list[str], list_folder: ListPages) -> Iterator[ListedObject]:
+    region = region_prefix(folder_url)
+    if region is not None:
+        for prefix in prefixes_to_list(folder_url, region, days):
+            yield from _everything(prefix, list_folder)
+        return
+    for page in list_folder(folder_url, False):
+        yield from page.objects
+        for sub_folder in page.folders:
+            if may_lead_to_trail_logs(sub_folder):
+                yield from _walk(sub_folder, days, list_folder)
 
 
 class _ListObjectsFn(beam.DoFn):
     """Lists one input location and emits the objects worth reading."""
 
-    def __init__(self, time_range: TimeRange):
+    def __init__(self, time_range: TimeRange, options: PipelineOptions):
         self._time_range = time_range
+        self._options = options
+        self._requests = Metrics.counter("objects", "list_requests")
         self._listed = Metrics.counter("objects", "listed")
         self._skipped = {
             reason: Metrics.counter("objects", f"skipped_{reason}")
@@ -90,14 +159,19 @@ class _ListObjectsFn(beam.DoFn):
         }
 
     def process(self, input_location: str) -> Iterator[ObjectRef]:
-        for match in FileSystems.match([list_pattern(input_location)]):
-            for meta in match.metadata_list:
-                self._listed.inc()
-                reason = skip_reason(meta.path, meta.size_in_bytes, self._time_range)
-                if reason:
-                    self._skipped[reason].inc()
-                    continue
-                yield ObjectRef(meta.path, meta.size_in_bytes, version_tag(meta.size_in_bytes, meta.last_updated_in_seconds))
+        today = datetime.now(timezone.utc).date()
+        for listed in find_objects(input_location, self._time_range, today, self._list_folder):
+            self._listed.inc()
+            reason = skip_reason(listed.url, listed.size, self._time_range)
+            if reason:
+                self._skipped[reason].inc()
+                continue
+            yield ObjectRef(*listed)
+
+    def _list_folder(self, folder_url: str, recursive: bool) -> Iterator[ListingPage]:
+        for page in list_pages(folder_url, self._options, recursive):
+            self._requests.inc()
+            yield page
 
 
 class FindObjects(beam.PTransform):
@@ -112,7 +186,7 @@ class FindObjects(beam.PTransform):
         return (
             pbegin
             | "Locations" >> beam.Create(self._input_locations)
-            | "List" >> beam.ParDo(_ListObjectsFn(self._time_range))
+            | "List" >> beam.ParDo(_ListObjectsFn(self._time_range, pbegin.pipeline.options))
             | "Spread" >> beam.Reshuffle()
         )
 

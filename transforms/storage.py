@@ -4,11 +4,16 @@ Beam's S3 filesystem builds a new boto3 client, reloading its JSON service model
 0.1 s of CPU), for every file it opens or creates. iota reads one object and writes at
 least one lake file per CloudTrail object, so the stages share one client per set of S3
 options instead; local paths go through Beam's filesystems as usual.
+
+Listing is ours too: Beam's S3 match lists everything under a prefix and filters in
+Python, while finding a time range's objects needs one folder level at a time (S3's
+delimiter listing) so that whole years are never listed.
 """
 from __future__ import annotations
 
+import os
 import threading
-from typing import BinaryIO
+from typing import BinaryIO, Iterator, NamedTuple
 
 from apache_beam.io.aws.s3io import S3IO
 from apache_beam.io.filesystem import CompressionTypes
@@ -48,6 +53,65 @@ def write_object(url: str, payload: bytes, options: PipelineOptions) -> None:
     with FileSystems.create(staging, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
         handle.write(payload)
     FileSystems.rename([staging], [url])
+
+
+class ListedObject(NamedTuple):
+    url: str
+    size: int
+    etag: str  # the S3 ETag, or version_tag() for a local file
+
+
+class ListingPage(NamedTuple):
+    """What one list request returned: S3 answers a page at a time, a local folder at once."""
+
+    objects: list[ListedObject]
+    folders: list[str]  # sub-folder URLs ending in "/"; empty for a recursive listing
+
+
+def version_tag(size: int, last_updated: float) -> str:
+    """A version marker for listings that carry no ETag."""
+    return f"{size}-{int(last_updated)}"
+
+
+def list_pages(folder_url: str, options: PipelineOptions, recursive: bool) -> Iterator[ListingPage]:
+    """The objects under a folder URL (ending in "/"), one page per list request: every
+    object below it when recursive, else its direct objects and sub-folders. A folder
+    that does not exist (or is a file) lists as empty, as an S3 prefix does."""
+    if folder_url.startswith("s3://"):
+        yield from _s3_pages(folder_url, options, recursive)
+    else:
+        yield from _local_pages(folder_url, recursive)
+
+
+def _s3_pages(folder_url: str, options: PipelineOptions, recursive: bool) -> Iterator[ListingPage]:
+    bucket, _, prefix = folder_url.removeprefix("s3://").partition("/")
+    boto3_client = _s3(options).client.client  # Beam's S3 client wraps a boto3 client built from the options
+    delimiter = {} if recursive else {"Delimiter": "/"}
+    for page in boto3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, **delimiter):
+        yield ListingPage(
+            [ListedObject(f"s3://{bucket}/{item['Key']}", item["Size"], item["ETag"].strip('"'))
+             for item in page.get("Contents", [])],
+            [f"s3://{bucket}/{common['Prefix']}" for common in page.get("CommonPrefixes", [])],
+        )
+
+
+def _local_pages(folder: str, recursive: bool) -> Iterator[ListingPage]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except (FileNotFoundError, NotADirectoryError):
+        yield ListingPage([], [])
+        return
+    objects, folders = [], []
+    for entry in entries:
+        if entry.is_dir():
+            folders.append(entry.path + "/")
+        else:
+            stat = entry.stat()
+            objects.append(ListedObject(entry.path, stat.st_size, version_tag(stat.st_size, stat.st_mtime)))
+    yield ListingPage(objects, [] if recursive else folders)
+    if recursive:
+        for sub_folder in folders:
+            yield from _local_pages(sub_folder, recursive=True)
 
 
 def remove_tree(url: str, options: PipelineOptions) -> bool:
