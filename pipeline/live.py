@@ -28,7 +28,7 @@ from datetime import timedelta
 from typing import Iterator
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import (DirectOptions, PipelineOptions, PortableOptions, S3Options,
+from apache_beam.options.pipeline_options import (DirectOptions, PipelineOptions, PortableOptions,
                                                   StandardOptions)
 from apache_beam.pipeline import PipelineVisitor
 
@@ -75,7 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_graph_arguments(parser)
 
 
-def object_source(args: argparse.Namespace, config: GraphConfig, options: PipelineOptions) -> beam.PTransform:
+def object_source(args: argparse.Namespace, config: GraphConfig) -> beam.PTransform:
     idle = args.stop_when_idle.total_seconds() if args.stop_when_idle else None
     if args.sqs_queue_url:
         return ReadFromSqs(SqsSourceConfig(
@@ -89,7 +89,6 @@ def object_source(args: argparse.Namespace, config: GraphConfig, options: Pipeli
         poll_interval_seconds=args.poll_interval.total_seconds(),
         lookback_days=args.lookback_days,
         checkpoint_dir=f"{config.lake.rstrip('/')}/_live",
-        s3_endpoint_url=options.view_as(S3Options).s3_endpoint_url,
         watermark_allowance=args.watermark_allowance,
         stop_when_idle_seconds=idle,
     ))
@@ -172,7 +171,7 @@ def main(args: argparse.Namespace) -> int:
     if runs_locally(options):
         config = dataclasses.replace(config, dedup_journal=DedupJournal.open(journal_directory(config.lake)),
                                      timers_fire_early=True)
-    build_live(pipeline, object_source(args, config, options), config)
+    build_live(pipeline, object_source(args, config), config)
     try:
         check_fused(pipeline, options)
     except RuntimeError as exc:

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from transforms.live_polling import held_watermark
-from transforms.s3_poll_source import SeenObjects, recent_day_prefixes
+from transforms.objects import day_prefixes
+from transforms.s3_poll_source import SeenObjects, recent_range
 from transforms.sqs_source import InFlightMessages
 
 ACCOUNT_KEY = "AWSLogs/111122223333/CloudTrail/us-east-1/2025/01/15/111122223333_CloudTrail_us-east-1_20250115T1205Z_Xk3YtQpR8cVb2NwA.json.gz"
@@ -30,46 +31,10 @@ def test_in_flight_messages_due_for_extension_are_those_turning_visible_soon():
     assert in_flight.oldest_sent_at() == 100.0 and len(in_flight) == 1
 
 
-def fake_bucket(folders: dict[str, list[str]]):
-    """list_folders over a fixed tree of S3 common prefixes."""
-    return lambda prefix: folders.get(prefix, [])
-
-
-TREE = {
-    "": ["AWSLogs/"],
-    "AWSLogs/": ["AWSLogs/111122223333/", "AWSLogs/o-a1b2c3d4e5/"],
-    "AWSLogs/111122223333/": [
-        "AWSLogs/111122223333/CloudTrail/",
-        "AWSLogs/111122223333/CloudTrail-Digest/",
-    ],
-    "AWSLogs/111122223333/CloudTrail/": [
-        "AWSLogs/111122223333/CloudTrail/eu-west-1/",
-        "AWSLogs/111122223333/CloudTrail/us-east-1/",
-    ],
-    "AWSLogs/111122223333/CloudTrail-Digest/": ["AWSLogs/111122223333/CloudTrail-Digest/us-east-1/"],
-    "AWSLogs/o-a1b2c3d4e5/": ["AWSLogs/o-a1b2c3d4e5/444455556666/"],
-    "AWSLogs/o-a1b2c3d4e5/444455556666/": ["AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/"],
-    "AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/": ["AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/us-east-1/"],
-}
-
-
-def test_only_the_recent_date_folders_of_every_account_and_region_are_listed():
-    prefixes = recent_day_prefixes(fake_bucket(TREE), "", date(2025, 1, 1), lookback_days=1)
-    assert prefixes == [
-        "AWSLogs/111122223333/CloudTrail/eu-west-1/2025/01/01/",
-        "AWSLogs/111122223333/CloudTrail/eu-west-1/2024/12/31/",
-        "AWSLogs/111122223333/CloudTrail/us-east-1/2025/01/01/",
-        "AWSLogs/111122223333/CloudTrail/us-east-1/2024/12/31/",
-        "AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/us-east-1/2025/01/01/",
-        "AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/us-east-1/2024/12/31/",
-    ]
-
-
-def test_a_root_at_one_region_folder_lists_that_region_only():
-    root = "AWSLogs/111122223333/CloudTrail/us-east-1/"
-    assert recent_day_prefixes(fake_bucket(TREE), root, date(2025, 1, 15), lookback_days=0) == [
-        "AWSLogs/111122223333/CloudTrail/us-east-1/2025/01/15/"
-    ]
+def test_a_poll_lists_the_day_folders_of_today_and_the_lookback_days():
+    today = date(2025, 1, 1)
+    assert day_prefixes(recent_range(today, lookback_days=1), today) == ["2024/12/31/", "2025/01/01/"]
+    assert day_prefixes(recent_range(today, lookback_days=0), today) == ["2025/01/01/"]
 
 
 def test_seen_objects_report_new_keys_and_replaced_objects_once():

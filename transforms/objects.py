@@ -166,7 +166,7 @@ class _ListObjectsFn(beam.DoFn):
             if reason:
                 self._skipped[reason].inc()
                 continue
-            yield ObjectRef(*listed)
+            yield ObjectRef(listed.url, listed.size, listed.etag)
 
     def _list_folder(self, folder_url: str, recursive: bool) -> Iterator[ListingPage]:
         for page in list_pages(folder_url, self._options, recursive):

@@ -24,23 +24,22 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
-from urllib.parse import urlsplit
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
 from apache_beam.metrics import Metrics
+from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from transforms.live_polling import ENDLESS, PollRounds, Seed, held_watermark, seconds_of, should_stop
-from transforms.objects import ObjectRef, key_date, skip_reason
+from transforms.objects import ObjectRef, find_objects, key_date, skip_reason
+from transforms.storage import ListedObject, list_pages
 from transforms.timeutil import TimeRange
 
 _LOG = logging.getLogger(__name__)
-_SKIPPED_FOLDERS = ("CloudTrail-Digest", "CloudTrail-Insight")
-_MAX_DEPTH = 4  # AWSLogs/ -> o-org/ -> account/ -> CloudTrail/
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,39 +48,13 @@ class S3PollConfig:
     poll_interval_seconds: float = 300.0
     lookback_days: int = 1
     checkpoint_dir: str | None = None
-    s3_endpoint_url: str | None = None
     watermark_allowance: timedelta = timedelta(minutes=15)
     stop_when_idle_seconds: float | None = None
 
 
-def recent_day_prefixes(
-    list_folders: Callable[[str], list[str]], root_prefix: str, today: date, lookback_days: int
-) -> list[str]:
-    """The ``.../CloudTrail/<region>/YYYY/MM/DD/`` prefixes under root for the recent days.
-
-    ``list_folders(prefix)`` returns the immediate sub-folders of a prefix (S3
-    common prefixes, each ending in ``/``). Root may be the bucket, ``AWSLogs/``,
-    an organization or account folder, ``CloudTrail/`` or one region folder.
-    """
-    days = [today - timedelta(days=n) for n in range(lookback_days + 1)]
-    regions = _region_folders(list_folders, root_prefix, 0)
-    return [f"{region}{day:%Y/%m/%d}/" for region in regions for day in days]
-
-
-def _region_folders(list_folders: Callable[[str], list[str]], prefix: str, depth: int) -> list[str]:
-    segments = [s for s in prefix.split("/") if s]
-    if segments and segments[-1] == "CloudTrail":
-        return list_folders(prefix)
-    if len(segments) >= 2 and segments[-2] == "CloudTrail":
-        return [prefix]
-    if depth >= _MAX_DEPTH:
-        return []
-    found: list[str] = []
-    for folder in list_folders(prefix):
-        if folder.rstrip("/").rsplit("/", 1)[-1] in _SKIPPED_FOLDERS:
-            continue
-        found.extend(_region_folders(list_folders, folder, depth + 1))
-    return found
+def recent_range(today: date, lookback_days: int) -> TimeRange:
+    """The delivery days a poll lists: today and the `lookback_days` before it."""
+    return TimeRange(start=datetime.combine(today - timedelta(days=lookback_days), datetime.min.time(), timezone.utc))
 
 
 class SeenObjects:
@@ -134,13 +107,11 @@ def save_checkpoint(path: str, seen: SeenObjects) -> None:
 class _PollS3(beam.DoFn):
     """One listing of the recent date folders per poll interval."""
 
-    def __init__(self, config: S3PollConfig) -> None:
+    def __init__(self, config: S3PollConfig, options: PipelineOptions) -> None:
         self._config = config
+        self._options = options
 
     def setup(self) -> None:
-        import boto3
-
-        self._client = boto3.client("s3", endpoint_url=self._config.s3_endpoint_url)
         self._lock = threading.Lock()
         self._checkpoint = (
             checkpoint_path(self._config.checkpoint_dir, self._config.root_url) if self._config.checkpoint_dir else None
@@ -178,55 +149,38 @@ class _PollS3(beam.DoFn):
         fresh = self._poll_once()
         now = time.time()
         floor = seconds_of(watermark.current_watermark())
-        for key, etag, size, modified in fresh:
+        for listed in fresh:
             self._new.inc()
-            ref = ObjectRef(url=f"s3://{self._bucket}/{key}", size=size, etag=etag)
-            yield beam.window.TimestampedValue(ref, max(modified, floor))
+            yield beam.window.TimestampedValue(ObjectRef(listed.url, listed.size, listed.etag), max(listed.modified, floor))
         if fresh:
             self._last_new_object_at = now
-            pairs = [(key, etag) for key, etag, _, _ in fresh]
+            pairs = [(self._key(listed.url), listed.etag) for listed in fresh]
             finalizer.register(lambda pairs=pairs: self._commit(pairs))
         mark = held_watermark(now, None, self._config.watermark_allowance)
         if mark > seconds_of(watermark.current_watermark()):
             watermark.set_watermark(Timestamp.of(mark))
         tracker.defer_remainder(Duration(seconds=self._config.poll_interval_seconds))
 
-    @property
-    def _bucket(self) -> str:
-        return urlsplit(self._config.root_url).netloc
+    def _key(self, url: str) -> str:
+        """The object's key in the bucket: what the checkpoint remembers."""
+        return url.split("/", 3)[3]
 
-    def _poll_once(self) -> list[tuple[str, str, int, float]]:
-        """(key, etag, size, last-modified seconds) of objects not emitted before."""
+    def _poll_once(self) -> list[ListedObject]:
+        """The objects of the recent days not emitted before, in key order."""
         self._polls.inc()
-        root = urlsplit(self._config.root_url).path.lstrip("/")
         today = datetime.now(timezone.utc).date()
-        prefixes = recent_day_prefixes(self._list_folders, root, today, self._config.lookback_days)
         listing = {}
-        for prefix in prefixes:
-            for item in self._list_objects(prefix):
-                key = item["Key"]
-                if skip_reason(f"s3://{self._bucket}/{key}", item["Size"], TimeRange()):
-                    continue
-                listing[key] = (item["ETag"].strip('"'), item["Size"], item["LastModified"].timestamp())
+        for listed in find_objects(self._config.root_url, recent_range(today, self._config.lookback_days), today,
+                                   lambda folder, recursive: list_pages(folder, self._options, recursive)):
+            if not skip_reason(listed.url, listed.size, TimeRange()):
+                listing[self._key(listed.url)] = listed
         self._listed.inc(len(listing))
         with self._lock:
-            unseen = self._emitted.unseen((key, etag) for key, (etag, _, _) in listing.items())
+            unseen = self._emitted.unseen((key, listed.etag) for key, listed in listing.items())
             self._emitted.remember(unseen)
             self._emitted.forget_before(today - timedelta(days=self._config.lookback_days))
             self._tracked.set(len(self._emitted))
-        return [(key, etag, listing[key][1], listing[key][2]) for key, etag in sorted(unseen)]
-
-    def _list_folders(self, prefix: str) -> list[str]:
-        folders = []
-        for page in self._client.get_paginator("list_objects_v2").paginate(
-            Bucket=self._bucket, Prefix=prefix, Delimiter="/"
-        ):
-            folders.extend(p["Prefix"] for p in page.get("CommonPrefixes", []))
-        return folders
-
-    def _list_objects(self, prefix: str) -> Iterator[dict]:
-        for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix):
-            yield from page.get("Contents", [])
+        return [listing[key] for key, _ in sorted(unseen)]
 
     def _commit(self, pairs: list[tuple[str, str]]) -> None:
         with self._lock:
@@ -252,4 +206,5 @@ class PollS3Prefix(beam.PTransform):
         self._config = config
 
     def expand(self, pbegin):
-        return pbegin | "Prefix" >> Seed(self._config.root_url) | "Poll" >> beam.ParDo(_PollS3(self._config))
+        poll = _PollS3(self._config, pbegin.pipeline.options)
+        return pbegin | "Prefix" >> Seed(self._config.root_url) | "Poll" >> beam.ParDo(poll)

@@ -59,6 +59,7 @@ class ListedObject(NamedTuple):
     url: str
     size: int
     etag: str  # the S3 ETag, or version_tag() for a local file
+    modified: float  # last modified, in seconds since the epoch
 
 
 class ListingPage(NamedTuple):
@@ -89,7 +90,8 @@ def _s3_pages(folder_url: str, options: PipelineOptions, recursive: bool) -> Ite
     delimiter = {} if recursive else {"Delimiter": "/"}
     for page in boto3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, **delimiter):
         yield ListingPage(
-            [ListedObject(f"s3://{bucket}/{item['Key']}", item["Size"], item["ETag"].strip('"'))
+            [ListedObject(f"s3://{bucket}/{item['Key']}", item["Size"], item["ETag"].strip('"'),
+                          item["LastModified"].timestamp())
              for item in page.get("Contents", [])],
             [f"s3://{bucket}/{common['Prefix']}" for common in page.get("CommonPrefixes", [])],
         )
@@ -107,7 +109,7 @@ def _local_pages(folder: str, recursive: bool) -> Iterator[ListingPage]:
             folders.append(entry.path + "/")
         else:
             stat = entry.stat()
-            objects.append(ListedObject(entry.path, stat.st_size, version_tag(stat.st_size, stat.st_mtime)))
+            objects.append(ListedObject(entry.path, stat.st_size, version_tag(stat.st_size, stat.st_mtime), stat.st_mtime))
     yield ListingPage(objects, [] if recursive else folders)
     if recursive:
         for sub_folder in folders:
