@@ -33,6 +33,7 @@ from apache_beam.options.pipeline_options import (DirectOptions, PipelineOptions
 from apache_beam.pipeline import PipelineVisitor
 
 from pipeline.graph import GraphConfig, analyse
+from pipeline.local_runner import fold_metrics_eagerly
 from pipeline.options import add_graph_arguments, beam_options, graph_config
 from pipeline.summary import counters, render
 from transforms import live_stop
@@ -169,6 +170,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"iota run: {exc}", file=sys.stderr)
         return 2
     if runs_locally(options):
+        fold_metrics_eagerly()
         config = dataclasses.replace(config, dedup_journal=DedupJournal.open(journal_directory(config.lake)),
                                      timers_fire_early=True)
     build_live(pipeline, object_source(args, config), config)
