@@ -262,10 +262,11 @@ _OTHER_JSON = tuple(name for name in _JSON_FIELDS if name not in FREE_FORM)
 def _fast_table(records: list[dict], texts: list[RecordTexts]) -> pa.Table:
     """The table with type checks left to Arrow, reading each record as it is (no copy).
 
-    userIdentity is converted once per distinct identity (known by its JSON) and repeated
-    with `take`; p_unmapped keeps the record's key order, as the exact path does. A record
-    with keys the schema does not name inside a nested object is shaped field by field
-    instead, so a new AWS field slows only the records that carry it.
+    The free-form sections come as normalise rendered them; userIdentity is converted once
+    per distinct identity (known by its JSON) and repeated with `take`; p_unmapped keeps
+    the record's key order, as the exact path does. A record with keys the schema does not
+    name inside a nested object is shaped field by field instead, so a new AWS field slows
+    only the records that carry it.
     """
     rows: list[dict] = []
     unmapped: list[str | None] = []
@@ -309,11 +310,16 @@ def _table_from_cells(cells: list[dict]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
-def to_table(records: list[dict]) -> pa.Table:
+def to_table(records: list[dict], texts: list[RecordTexts] | None = None) -> pa.Table:
     """A batch as an Arrow table in SCHEMA; a value of an unexpected type sends the batch
-    down the exact path, where it lands in p_unmapped."""
+    down the exact path, where it lands in p_unmapped.
+
+    `texts` are the records' renderings from normalise (rendered here when None).
+    """
+    if texts is None:
+        texts = [record_texts(record) for record in records]
     try:
-        return _fast_table(records, [record_texts(record) for record in records])
+        return _fast_table(records, texts)
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         return _table_from_cells([shape_row(record) for record in records])
 
@@ -324,11 +330,19 @@ def partition_of(record: dict) -> str:
     return f"year={moment[0:4]}/month={moment[5:7]}/day={moment[8:10]}/hour={moment[11:13]}"
 
 
-def by_partition(records: list[dict]) -> dict[str, list[dict]]:
-    groups: dict[str, list[dict]] = defaultdict(list)
-    for record in records:
-        groups[partition_of(record)].append(record)
-    return groups
+def by_partition(batch: EventBatch) -> dict[str, EventBatch]:
+    """The batch split by partition, each part with its records' texts; most objects span one hour."""
+    positions: dict[str, list[int]] = defaultdict(list)
+    for index, record in enumerate(batch.records):
+        positions[partition_of(record)].append(index)
+    if len(positions) == 1:
+        return {partition: batch for partition in positions}
+    records, texts = batch.records, batch.texts
+    return {
+        partition: batch._replace(records=[records[index] for index in part],
+                                  texts=None if texts is None else [texts[index] for index in part])
+        for partition, part in positions.items()
+    }
 
 
 def lake_file_path(lake: str, partition: str, source: str, chunk: int) -> str:
@@ -362,11 +376,11 @@ class _WriteLakeFn(beam.DoFn):
         self._rows = Metrics.counter("lake", "rows")
 
     def process(self, batch: EventBatch) -> Iterator[str]:
-        for partition, records in by_partition(batch.records).items():
+        for partition, part in by_partition(batch).items():
             path = lake_file_path(self._lake, partition, batch.source, batch.chunk)
-            write_object(path, parquet_bytes(to_table(records)), self._options)
+            write_object(path, parquet_bytes(to_table(part.records, part.texts)), self._options)
             self._files.inc()
-            self._rows.inc(len(records))
+            self._rows.inc(len(part.records))
             yield path
 
 

@@ -37,19 +37,24 @@ _IP_VALUE = re.compile(r'"([0-9A-Fa-f]{0,4}[.:][0-9A-Fa-f.:]{1,44})(?:/\d{1,3})?
 log = logging.getLogger("iota.progress")
 
 
-# The parts of one record the lake stores as JSON text, rendered with orjson: userIdentity as
-# bytes (b"null" when absent; equal identities give equal bytes, so it keys caches), then the
-# FREE_FORM sections as text, None where absent or null. A plain tuple, not a NamedTuple: one
-# is made per event, and that costs a third less.
+# The parts of one record normalise renders as compact JSON: indicators() searches them and
+# the lake stores the sections as they are, so each is rendered once per event, not once per
+# stage. In this order: userIdentity as bytes (b"null" when absent; equal identities give
+# equal bytes, so it keys caches), then the FREE_FORM sections as text, None where absent
+# or null. A plain tuple, not a NamedTuple: one is made per event, and that costs a third less.
 RecordTexts = tuple[bytes, Optional[str], Optional[str], Optional[str], Optional[str]]
 
 
 class EventBatch(NamedTuple):
-    """Up to CHUNK_EVENTS normalised records from one object: the unit the hot path moves."""
+    """Up to CHUNK_EVENTS normalised records from one object: the unit the hot path moves.
+
+    `texts` runs parallel to `records` (None when the batch was made without normalise).
+    """
 
     source: str
     chunk: int
     records: list[dict]
+    texts: list[RecordTexts] | None = None
 
 
 @lru_cache(maxsize=65536)
@@ -120,22 +125,26 @@ def _identity_indicators(rendered: bytes) -> _IdentityIndicators:
     )
 
 
-def indicators(record: dict) -> dict[str, list[str]]:
+def indicators(record: dict, texts: RecordTexts | None = None) -> dict[str, list[str]]:
     """The p_any_* lists of one record, in order of first appearance, without repeats.
 
     IPs and ARNs are searched in the resources and the free-form sections (one JSON
     rendering, one pass per pattern), ARNs also in the identity; never in userAgent or
     other free text, where version numbers look like addresses. This runs on every event,
     so the lists grow in dicts used as ordered sets, and the ARN pass is skipped where
-    the text holds no "arn:aws" (a third of CloudTrail's events).
+    the text holds no "arn:aws" (a third of CloudTrail's events). `texts` are the record's
+    renderings when the caller has them already.
     """
+    if texts is None:
+        texts = record_texts(record)
+    identity_json, request_text, response_text, additional_text, service_text = texts
     get = record.get
-    identity = _identity_indicators(orjson.dumps(get("userIdentity")))
+    identity = _identity_indicators(identity_json)
     resources = get("resources")
     request = get("requestParameters")
-    searched = orjson.dumps(
-        (resources, request, get("responseElements"), get("additionalEventData"), get("serviceEventDetails"))
-    ).decode()
+    # Character for character what orjson renders for [resources, *the free-form sections].
+    searched = (f"[{orjson.dumps(resources).decode()},{request_text or 'null'},{response_text or 'null'},"
+                f"{additional_text or 'null'},{service_text or 'null'}]")
 
     source_ip = get("sourceIPAddress")
     ips = [source_ip] if type(source_ip) is str and _valid_ip(source_ip) else []
@@ -177,6 +186,7 @@ def indicators(record: dict) -> dict[str, list[str]]:
 class NormalisedObject(NamedTuple):
     records: list[dict]
     rejected: list[dict]
+    texts: list[RecordTexts]  # parallel to records
 
 
 def normalise_records(source: str, records: list[dict], parse_time: datetime) -> NormalisedObject:
@@ -184,6 +194,7 @@ def normalise_records(source: str, records: list[dict], parse_time: datetime) ->
     parse_time_text = iso_utc(parse_time)
     kept: list[dict] = []
     rejected: list[dict] = []
+    rendered: list[RecordTexts] = []
     for index, record in enumerate(records):
         raw_time = record.get("eventTime")
         moment = parse_event_time(raw_time)
@@ -196,14 +207,17 @@ def normalise_records(source: str, records: list[dict], parse_time: datetime) ->
         row["p_parse_time"] = parse_time_text
         row["p_row_id"] = row_id(source, index, record.get("eventID"))
         row["p_source_file"] = source
-        row.update(indicators(record))
+        texts = record_texts(record)
+        row.update(indicators(record, texts))
         kept.append(row)
-    return NormalisedObject(kept, rejected)
+        rendered.append(texts)
+    return NormalisedObject(kept, rejected, rendered)
 
 
-def chunked(source: str, records: list[dict], size: int = CHUNK_EVENTS) -> Iterator[EventBatch]:
+def chunked(source: str, normalised: NormalisedObject, size: int = CHUNK_EVENTS) -> Iterator[EventBatch]:
+    records, texts = normalised.records, normalised.texts
     for chunk, start in enumerate(range(0, len(records), size)):
-        yield EventBatch(source, chunk, records[start : start + size])
+        yield EventBatch(source, chunk, records[start : start + size], texts[start : start + size])
 
 
 class ProgressLog:
@@ -244,7 +258,7 @@ class _NormaliseFn(beam.DoFn):
             self._rejected.inc(len(result.rejected))
             error = f"{len(result.rejected)} record(s) without a usable eventTime"
             yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, dead_letter("normalise", ref.url, error, ref.size, result.rejected))
-        yield from chunked(ref.url, result.records)
+        yield from chunked(ref.url, result)
 
 
 class Normalise(beam.PTransform):
