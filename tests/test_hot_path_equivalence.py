@@ -99,7 +99,8 @@ def generated_records(count: int, seed: int) -> list[dict]:
 # Values that sit on the edges of the two patterns and of the schema.
 _ODD_STRINGS = (
     "10.0.0.1", "10.0.0.0/8", "2001:db8::1", "2001:db8::/32", "::1", "fe80::1%eth0", "1.2.3", "3.3.380.0",
-    "256.1.1.1", "a.b", "abcd:ef", "1.2.3.4/33", 'quote"10.1.1.1', 'x\\"192.0.2.5\\"', "tab\t10.2.2.2", "10.3.3.3\n",
+    "256.1.1.1", "a.b", "abcd:ef", "1.2.3.4/33", "abcde.1", "ABCD::", ".5", "::", "1.2.3.4/", "1.2.3.4/1234",
+    "1:2:3:4:5:6:7:8:9:a:b:c:d:e:f:10", "fe80:" + "0" * 43, "fe80:" + "0" * 44, "1." + "2" * 44 + "/24", 'quote"10.1.1.1', 'x\\"192.0.2.5\\"', "tab\t10.2.2.2", "10.3.3.3\n",
     "arn:aws:iam::123456789012:role/Admin", "arn:aws-cn:s3:::bucket/key", "arn:aws-us-gov:ec2:us-gov-west-1:210987654321:instance/i-1",
     "arn:aws:s3:::bucket,arn:aws:s3:::other", "see arn:aws:kms:us-east-1:444455556666:key/k-1 for details",
     "arn:aws:iam::12345:user/short", 'arn:aws:iam::123456789012:user/a"b', "arn:aws:iam::123456789012:user/\u00e9l\u00e8ve",
@@ -187,6 +188,15 @@ def test_the_corpus_reaches_the_edges_it_is_meant_to():
 def test_indicators_are_what_the_plain_implementation_found(name, records):
     for record in records:
         assert indicators(record) == reference_indicators(record), orjson.dumps(record).decode()
+
+
+def test_the_tuned_patterns_find_what_the_plain_ones_found():
+    from transforms import normalize
+
+    for record in ALL_RECORDS:
+        searched = orjson.dumps([record.get("userIdentity"), record.get("resources")] + [record.get(name) for name in _FREE_FORM]).decode()
+        assert normalize._IP_VALUE.findall(searched) == _IP_VALUE.findall(searched)
+        assert normalize._ARN.findall(searched) == _ARN.findall(searched)
 
 
 def test_indicator_lists_are_fresh_for_every_record():
