@@ -121,8 +121,9 @@ def _identity_indicators(rendered: bytes) -> _IdentityIndicators:
     issuer = context.get("sessionIssuer") if type(context) is dict else None
     issuer = issuer if type(issuer) is dict else {}
     found = _ARN.findall(rendered.decode())
+    accounts = _texts([identity.get("accountId"), issuer.get("accountId")] + [account for _, account in found])
     return _IdentityIndicators(
-        accounts=tuple(dict.fromkeys(_texts([identity.get("accountId"), issuer.get("accountId")] + [account for _, account in found]))),
+        accounts=tuple(dict.fromkeys(accounts)),
         arns=tuple(dict.fromkeys(arn for arn, _ in found)),
         users=tuple(dict.fromkeys(_texts([identity.get("userName"), issuer.get("userName")]))),
     )
@@ -135,8 +136,8 @@ def indicators(record: dict, texts: RecordTexts | None = None) -> dict[str, list
     rendering, one pass per pattern), ARNs also in the identity; never in userAgent or
     other free text, where version numbers look like addresses. This runs on every event,
     so the lists grow in dicts used as ordered sets, and the ARN pass is skipped where
-    the text holds no "arn:aws" (a third of CloudTrail's events). `texts` are the record's
-    renderings when the caller has them already.
+    the text holds no "arn:aws" at all (a third of the events in generated trails).
+    `texts` are the record's renderings when the caller has them already.
     """
     if texts is None:
         texts = record_texts(record)
