@@ -270,6 +270,7 @@ def test_lake_tables_are_what_the_field_by_field_path_makes():
         assert table.schema == exact.schema == SCHEMA
         assert table.equals(exact)
         assert _read_back(table).to_pylist() == _read_back(exact).to_pylist()
+        assert to_table(records).equals(exact)  # texts rendered by the lake itself
         try:
             _fast_table(records, texts)
         except (pa.ArrowTypeError, pa.ArrowInvalid):
