@@ -25,7 +25,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from benchmarks.cloudtrail_gen import write_trail
 from pipeline.options import BUNDLED_RULES
 from transforms.lake import by_partition, parquet_bytes, to_table
-from transforms.normalize import indicators, normalise_records
+from transforms.normalize import chunked, indicators, normalise_records
 from transforms.parse import parse_object
 from transforms.read import DEFAULT_MAX_OBJECT_BYTES, read_object
 from transforms.rules_engine import RuleEngine, load_rule_bundle
@@ -53,12 +53,12 @@ def stage_costs(files: list[Path]) -> tuple[int, dict[str, float]]:
         data = timed("read: open + gunzip", lambda: read_object(url, DEFAULT_MAX_OBJECT_BYTES, PipelineOptions()))
         records = timed("parse: orjson + shape checks", lambda: parse_object(data).records)
         events += len(records)
-        normalised = timed("normalise: all p_ fields", lambda: normalise_records(
-            url, records, datetime.now(timezone.utc)).records)
+        normalised = timed("normalise: all p_ fields", lambda: normalise_records(url, records, datetime.now(timezone.utc)))
         timed(INDICATORS_ALONE, lambda: [indicators(record) for record in records])
-        tables = timed("lake: to_table", lambda: [to_table(group) for group in by_partition(normalised).values()])
+        tables = timed("lake: to_table", lambda: [
+            to_table(part.records, part.texts) for batch in chunked(url, normalised) for part in by_partition(batch).values()])
         timed("lake: parquet_bytes", lambda: [parquet_bytes(table) for table in tables])
-        timed("detect: engine.evaluate", lambda: [engine.evaluate(record) for record in normalised])
+        timed("detect: engine.evaluate", lambda: [engine.evaluate(record) for record in normalised.records])
     return events, spent
 
 

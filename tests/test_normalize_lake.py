@@ -1,3 +1,4 @@
+import json
 from datetime import datetime, timezone
 
 import duckdb
@@ -6,7 +7,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from tests.cloudtrail import ACCOUNT, describe_instances, root_console_login, stop_logging
 from transforms.lake import by_partition, lake_file_path, parquet_bytes, to_table
-from transforms.normalize import chunked, indicators, normalise_records
+from transforms.normalize import NormalisedObject, chunked, indicators, normalise_records, record_texts
 from transforms.storage import write_object
 
 PARSED_AT = datetime(2025, 1, 2, tzinfo=timezone.utc)
@@ -15,6 +16,11 @@ SOURCE = "s3://trail-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/2025/01/01
 
 def normalise(records):
     return normalise_records(SOURCE, records, PARSED_AT)
+
+
+def batch_of(records):
+    (batch,) = chunked(SOURCE, normalise(records))
+    return batch
 
 
 def test_normalising_adds_p_fields_and_changes_nothing_aws_wrote():
@@ -59,14 +65,33 @@ def test_records_without_event_time_are_rejected_whole():
     assert result.rejected == [{"item": 1, "error": "missing or invalid eventTime", "value": {"eventName": "NoTime"}}]
 
 
-def test_large_objects_are_cut_into_numbered_chunks():
-    batches = list(chunked(SOURCE, list(range(25)), size=10))
+def test_large_objects_are_cut_into_numbered_chunks_with_their_texts():
+    normalised = NormalisedObject(list(range(25)), [], [f"texts of {n}" for n in range(25)])
+    batches = list(chunked(SOURCE, normalised, size=10))
     assert [(b.chunk, len(b.records)) for b in batches] == [(0, 10), (1, 10), (2, 5)]
+    assert all(b.texts == [f"texts of {n}" for n in b.records] for b in batches)
 
 
-def test_partitions_follow_event_time_by_hour():
-    rows = normalise([describe_instances("2025-01-01T12:59:59Z", "a"), describe_instances("2025-01-01T13:00:00Z", "b")]).records
-    assert sorted(by_partition(rows)) == ["year=2025/month=01/day=01/hour=12", "year=2025/month=01/day=01/hour=13"]
+def test_normalise_renders_each_records_texts_once_for_the_stages_after_it():
+    records = [describe_instances("2025-01-01T12:00:00Z", "e1"), {"eventName": "NoTime"}, root_console_login("2025-01-01T12:05:00Z", "e2")]
+    result = normalise(records)
+    assert result.texts == [record_texts(records[0]), record_texts(records[2])]
+    identity, request, response, additional, service = result.texts[1]
+    assert identity == json.dumps(records[2]["userIdentity"], separators=(",", ":")).encode()
+    assert (request, service) == (None, None)
+    assert response == json.dumps(records[2]["responseElements"], separators=(",", ":"))
+    assert additional == json.dumps(records[2]["additionalEventData"], separators=(",", ":"))
+
+
+def test_partitions_follow_event_time_by_hour_and_keep_each_records_texts():
+    batch = batch_of([describe_instances("2025-01-01T12:59:59Z", "a"), root_console_login("2025-01-01T13:00:00Z", "b"),
+                      describe_instances("2025-01-01T12:30:00Z", "c")])
+    parts = by_partition(batch)
+    assert sorted(parts) == ["year=2025/month=01/day=01/hour=12", "year=2025/month=01/day=01/hour=13"]
+    assert [r["eventID"] for r in parts["year=2025/month=01/day=01/hour=12"].records] == ["a", "c"]
+    for part in parts.values():
+        assert (part.source, part.chunk) == (batch.source, batch.chunk)
+        assert part.texts == [record_texts(record) for record in part.records]
 
 
 def test_values_that_do_not_fit_the_schema_are_kept_in_p_unmapped():
@@ -74,7 +99,8 @@ def test_values_that_do_not_fit_the_schema_are_kept_in_p_unmapped():
     record["readOnly"] = "true"
     record["futureField"] = {"nested": [1, 2]}
     record["userIdentity"]["sessionContext"]["newThing"] = "x"
-    row = to_table(normalise([record]).records).to_pylist()[0]
+    batch = batch_of([record])
+    row = to_table(batch.records, batch.texts).to_pylist()[0]
     assert row["readOnly"] is None
     assert row["p_unmapped"] == (
         '{"futureField":{"nested":[1,2]},"readOnly":"true","userIdentity.sessionContext.newThing":"x"}'
@@ -82,10 +108,11 @@ def test_values_that_do_not_fit_the_schema_are_kept_in_p_unmapped():
 
 
 def test_lake_is_readable_by_duckdb_and_pyarrow_with_hive_partitions(tmp_path):
-    rows = normalise([describe_instances("2025-01-01T12:00:00Z", "e1"), root_console_login("2025-01-01T13:05:00Z", "e2"),
-                      stop_logging("2025-01-01T13:06:00Z", "e3")]).records
-    for partition, records in by_partition(rows).items():
-        write_object(lake_file_path(str(tmp_path), partition, SOURCE, 0), parquet_bytes(to_table(records)), PipelineOptions())
+    batch = batch_of([describe_instances("2025-01-01T12:00:00Z", "e1"), root_console_login("2025-01-01T13:05:00Z", "e2"),
+                      stop_logging("2025-01-01T13:06:00Z", "e3")])
+    for partition, part in by_partition(batch).items():
+        write_object(lake_file_path(str(tmp_path), partition, SOURCE, 0), parquet_bytes(to_table(part.records, part.texts)),
+                     PipelineOptions())
     table = ds.dataset(str(tmp_path / "aws_cloudtrail"), format="parquet", partitioning="hive").to_table()
     assert sorted(table.column("hour").to_pylist()) == [12, 13, 13]
     con = duckdb.connect()
@@ -101,10 +128,11 @@ def test_lake_is_readable_by_duckdb_and_pyarrow_with_hive_partitions(tmp_path):
 
 
 def test_rewriting_the_same_source_replaces_its_file(tmp_path):
-    rows = normalise([describe_instances("2025-01-01T12:00:00Z", "e1")]).records
+    batch = batch_of([describe_instances("2025-01-01T12:00:00Z", "e1")])
     for _ in range(2):
-        for partition, records in by_partition(rows).items():
-            write_object(lake_file_path(str(tmp_path), partition, SOURCE, 0), parquet_bytes(to_table(records)), PipelineOptions())
+        for partition, part in by_partition(batch).items():
+            write_object(lake_file_path(str(tmp_path), partition, SOURCE, 0), parquet_bytes(to_table(part.records, part.texts)),
+                         PipelineOptions())
     files = list(tmp_path.rglob("*.parquet"))
     assert len(files) == 1 and not list(tmp_path.rglob("*.inprogress"))
 
@@ -121,8 +149,10 @@ def test_batch_conversion_matches_the_field_by_field_path():
     mistyped = describe_instances("2025-01-01T12:03:00Z", "e4")
     mistyped["eventVersion"] = 1.08
     for batch in ([plain, odd, federated], [plain, mistyped]):
-        rows = normalise(batch).records
-        assert to_table(rows).equals(_table_from_cells([shape_row(row) for row in rows]))
+        result = normalise(batch)
+        exact = _table_from_cells([shape_row(row) for row in result.records])
+        assert to_table(result.records, result.texts).equals(exact)
+        assert to_table(result.records).equals(exact)
 
 
 def test_progress_is_logged_with_objects_events_and_rate(caplog):

@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import io
 from collections import defaultdict
-from typing import Any, Iterator
+from functools import lru_cache
+from typing import Any, Iterator, NamedTuple
 
 import apache_beam as beam
 import orjson
@@ -26,7 +27,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from transforms.normalize import EventBatch
+from transforms.normalize import FREE_FORM, EventBatch, RecordTexts, record_texts
 from transforms.storage import write_object
 
 TABLE = "aws_cloudtrail"
@@ -208,69 +209,99 @@ def _object_within(value: Any, keys: frozenset) -> bool:
     return value is None or (type(value) is dict and value.keys() <= keys)
 
 
-def _nested_fits(record: dict) -> bool:
-    """Whether every nested object has only keys the schema names (types are Arrow's to check)."""
-    identity = record.get("userIdentity")
-    if identity is not None:
-        if not _object_within(identity, _IDENTITY_KEYS):
-            return False
-        context = identity.get("sessionContext")
-        if context is not None and not (
-            _object_within(context, _CONTEXT_KEYS)
-            and _object_within(context.get("attributes"), _ATTRIBUTE_KEYS)
-            and _object_within(context.get("sessionIssuer"), _ISSUER_KEYS)
-        ):
-            return False
-    if not _object_within(record.get("tlsDetails"), _TLS_KEYS):
+class _IdentityCell(NamedTuple):
+    fits: bool  # every nested object has only keys the schema names
+    cell: Any  # the userIdentity column's value when it fits: free-form members as JSON text
+
+
+@lru_cache(maxsize=4096)
+def _identity_cell(rendered: bytes) -> _IdentityCell:
+    """userIdentity for Arrow, by its JSON: a trail repeats the same few sessions."""
+    identity = orjson.loads(rendered)
+    if type(identity) is not dict:
+        return _IdentityCell(identity is None, None)
+    context = identity.get("sessionContext")
+    if not identity.keys() <= _IDENTITY_KEYS or context is not None and not (
+        _object_within(context, _CONTEXT_KEYS)
+        and _object_within(context.get("attributes"), _ATTRIBUTE_KEYS)
+        and _object_within(context.get("sessionIssuer"), _ISSUER_KEYS)
+    ):
+        return _IdentityCell(False, None)
+    for name in _IDENTITY_JSON:
+        identity[name] = _json(identity.get(name))
+    if context is not None:
+        context["webIdFederationData"] = _json(context.get("webIdFederationData"))
+    return _IdentityCell(True, identity)
+
+
+def _others_fit(record: dict) -> bool:
+    """Whether tlsDetails and resources have only keys the schema names (types are Arrow's to check)."""
+    tls = record.get("tlsDetails")
+    if tls is not None and not (type(tls) is dict and tls.keys() <= _TLS_KEYS):
         return False
     resources = record.get("resources")
-    return resources is None or (type(resources) is list and all(_object_within(item, _RESOURCE_KEYS) for item in resources))
+    if resources is None:
+        return True
+    if type(resources) is not list:
+        return False
+    for item in resources:
+        if type(item) is not dict or not item.keys() <= _RESOURCE_KEYS:
+            return False
+    return True
 
 
-def _identity_cell(identity: Any) -> Any:
-    """userIdentity for Arrow: its free-form members rendered as JSON text, the rest as is."""
-    if type(identity) is not dict:
-        return identity
-    context = identity.get("sessionContext")
-    has_context_json = type(context) is dict and context.get("webIdFederationData") is not None
-    if not has_context_json and identity.get("onBehalfOf") is None and identity.get("inScopeOf") is None:
-        return identity
-    cell = dict(identity)
-    for name in _IDENTITY_JSON:
-        cell[name] = _json(identity.get(name))
-    if has_context_json:
-        cell["sessionContext"] = {**context, "webIdFederationData": _json(context["webIdFederationData"])}
-    return cell
-
-
-# SCHEMA as one struct, the p_ times as text: Arrow converts a batch of row dicts in one
-# call, looking up only the keys it names.
+# The exact path's cells as one struct, the p_ times as text: Arrow converts a batch of row
+# dicts in one call, looking up only the keys it names.
 _ROW = pa.struct([pa.field(f.name, pa.string() if f.name in _P_TIMES else f.type) for f in SCHEMA])
+# What the fast path converts straight from the records: all but the columns it builds itself.
+_BUILT = frozenset(_JSON_FIELDS + ("userIdentity", "p_unmapped"))
+_DIRECT = pa.struct([field for field in _ROW if field.name not in _BUILT])
+_OTHER_JSON = tuple(name for name in _JSON_FIELDS if name not in FREE_FORM)
 
 
-def _fast_cells(records: list[dict]) -> list[dict]:
-    """Rows for _ROW, leaving type checks to Arrow: free-form members become JSON text.
+def _fast_table(records: list[dict], texts: list[RecordTexts]) -> pa.Table:
+    """The table with type checks left to Arrow, reading each record as it is (no copy).
 
-    A record with keys the schema does not name inside a nested object is shaped field by
-    field instead, so a new AWS field slows only the records that carry it.
+    The free-form sections come as normalise rendered them; userIdentity is converted once
+    per distinct identity (known by its JSON) and repeated with `take`; p_unmapped keeps
+    the record's key order, as the exact path does. A record with keys the schema does not
+    name inside a nested object is shaped field by field instead, so a new AWS field slows
+    only the records that carry it.
     """
-    cells = []
-    for record in records:
-        if not _nested_fits(record):
-            cells.append(shape_row(record))
-            continue
-        cell = dict(record)
-        for name in _JSON_FIELDS:
-            value = record.get(name)
-            if value is not None:
-                cell[name] = _json(value)
-        identity = record.get("userIdentity")
-        if identity is not None:
-            cell["userIdentity"] = _identity_cell(identity)
-        extra = record.keys() - _TOP_LEVEL
-        cell["p_unmapped"] = _json({key: record[key] for key in extra}) if extra else None
-        cells.append(cell)
-    return cells
+    rows: list[dict] = []
+    unmapped: list[str | None] = []
+    identities: list[Any] = []
+    identity_slots: dict[bytes, int] = {}
+    positions: list[int] = []
+    for record, text in zip(records, texts):
+        identity_json = text[0]
+        identity = _identity_cell(identity_json)
+        if identity.fits and _others_fit(record):
+            rows.append(record)
+            unmapped.append(None if record.keys() <= _TOP_LEVEL else
+                            _json({key: value for key, value in record.items() if key not in _TOP_LEVEL}))
+            position = identity_slots.get(identity_json)
+            if position is None:
+                position = identity_slots[identity_json] = len(identities)
+                identities.append(identity.cell)
+        else:
+            shaped = shape_row(record)
+            rows.append(shaped)
+            unmapped.append(shaped["p_unmapped"])
+            position = len(identities)
+            identities.append(shaped["userIdentity"])
+        positions.append(position)
+
+    columns = dict(zip(_DIRECT.names, pa.array(rows, type=_DIRECT).flatten()))
+    columns["userIdentity"] = pa.array(identities, type=_USER_IDENTITY).take(pa.array(positions, type=pa.int32()))
+    for index, name in enumerate(FREE_FORM, start=1):
+        columns[name] = pa.array([text[index] for text in texts], type=pa.string())
+    for name in _OTHER_JSON:
+        columns[name] = pa.array([_json(record.get(name)) for record in records], type=pa.string())
+    columns["p_unmapped"] = pa.array(unmapped, type=pa.string())
+    for name in _P_TIMES:
+        columns[name] = columns[name].cast(_TIMESTAMP)
+    return pa.Table.from_arrays([columns[name] for name in SCHEMA.names], schema=SCHEMA)
 
 
 def _table_from_cells(cells: list[dict]) -> pa.Table:
@@ -279,11 +310,16 @@ def _table_from_cells(cells: list[dict]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
-def to_table(records: list[dict]) -> pa.Table:
+def to_table(records: list[dict], texts: list[RecordTexts] | None = None) -> pa.Table:
     """A batch as an Arrow table in SCHEMA; a value of an unexpected type sends the batch
-    down the exact path, where it lands in p_unmapped."""
+    down the exact path, where it lands in p_unmapped.
+
+    `texts` are the records' renderings from normalise (rendered here when None).
+    """
+    if texts is None:
+        texts = [record_texts(record) for record in records]
     try:
-        return _table_from_cells(_fast_cells(records))
+        return _fast_table(records, texts)
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         return _table_from_cells([shape_row(record) for record in records])
 
@@ -294,11 +330,19 @@ def partition_of(record: dict) -> str:
     return f"year={moment[0:4]}/month={moment[5:7]}/day={moment[8:10]}/hour={moment[11:13]}"
 
 
-def by_partition(records: list[dict]) -> dict[str, list[dict]]:
-    groups: dict[str, list[dict]] = defaultdict(list)
-    for record in records:
-        groups[partition_of(record)].append(record)
-    return groups
+def by_partition(batch: EventBatch) -> dict[str, EventBatch]:
+    """The batch split by partition, each part with its records' texts; most objects span one hour."""
+    positions: dict[str, list[int]] = defaultdict(list)
+    for index, record in enumerate(batch.records):
+        positions[partition_of(record)].append(index)
+    if len(positions) == 1:
+        return {partition: batch for partition in positions}
+    records, texts = batch.records, batch.texts
+    return {
+        partition: batch._replace(records=[records[index] for index in part],
+                                  texts=None if texts is None else [texts[index] for index in part])
+        for partition, part in positions.items()
+    }
 
 
 def lake_file_path(lake: str, partition: str, source: str, chunk: int) -> str:
@@ -332,11 +376,11 @@ class _WriteLakeFn(beam.DoFn):
         self._rows = Metrics.counter("lake", "rows")
 
     def process(self, batch: EventBatch) -> Iterator[str]:
-        for partition, records in by_partition(batch.records).items():
+        for partition, part in by_partition(batch).items():
             path = lake_file_path(self._lake, partition, batch.source, batch.chunk)
-            write_object(path, parquet_bytes(to_table(records)), self._options)
+            write_object(path, parquet_bytes(to_table(part.records, part.texts)), self._options)
             self._files.inc()
-            self._rows.inc(len(records))
+            self._rows.inc(len(part.records))
             yield path
 
 
