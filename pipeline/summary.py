@@ -24,10 +24,12 @@ def render(figures: dict[str, int], seconds: float, lake: str, alerts_file: str)
     skipped = {reason: get(f"objects.skipped_{reason}") for reason in ("digest", "empty", "folder", "out_of_range")}
     events = get("events.normalised")
     rate = events / seconds if seconds > 0 else 0.0
+    # live sources find objects without the listing stage (their own counters follow the summary)
+    listing = (f"listed {get('objects.listed')} ({get('objects.list_requests')} list requests), "
+               if get("objects.list_requests") else "")
     lines = [
         f"iota: finished in {seconds:.1f} s",
-        f"  objects      listed {get('objects.listed')} ({get('objects.list_requests')} list requests), "
-        f"read {get('objects.read')}, "
+        f"  objects      {listing}read {get('objects.read')}, "
         f"skipped {sum(skipped.values())} ({', '.join(f'{k} {v}' for k, v in skipped.items())}), failed {get('objects.failed')}",
         f"  events       {events} ({rate:.0f} events/s), rejected {get('events.rejected')}, "
         f"outside the time range (in the lake, not evaluated) {get('events.outside_time_range')}",

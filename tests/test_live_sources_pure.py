@@ -53,3 +53,12 @@ def test_seen_objects_forget_days_past_the_lookback_and_survive_json():
     assert len(restored) == 1
     assert restored.unseen([(ACCOUNT_KEY.replace("/15/", "/17/"), "etag-2")]) == []
 
+
+
+def test_a_live_summary_does_not_claim_a_listing_it_never_made():
+    from pipeline.summary import render
+
+    live = render({"objects.read": 3, "events.normalised": 600}, 10.0, "/lake", "-")
+    backfill = render({"objects.listed": 4, "objects.list_requests": 2, "objects.read": 3}, 10.0, "/lake", "-")
+    assert "  objects      read 3, skipped 0" in live and "listed" not in live
+    assert "  objects      listed 4 (2 list requests), read 3, skipped 0" in backfill
