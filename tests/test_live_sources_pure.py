@@ -1,8 +1,9 @@
-"""The pure parts of the live sources: watermark rule, in-flight bookkeeping, recent-day listing."""
+"""The pure parts of the live sources: watermark rule, in-flight bookkeeping, recent-day listing, summary."""
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+from pipeline.summary import render
 from transforms.live_polling import held_watermark
 from transforms.objects import day_prefixes
 from transforms.s3_poll_source import SeenObjects, recent_range
@@ -56,8 +57,6 @@ def test_seen_objects_forget_days_past_the_lookback_and_survive_json():
 
 
 def test_a_live_summary_does_not_claim_a_listing_it_never_made():
-    from pipeline.summary import render
-
     live = render({"objects.read": 3, "events.normalised": 600}, 10.0, "/lake", "-")
     backfill = render({"objects.listed": 4, "objects.list_requests": 2, "objects.read": 3}, 10.0, "/lake", "-")
     assert "  objects      read 3, skipped 0" in live and "listed" not in live
