@@ -13,7 +13,6 @@ no field AWS wrote is ever lost.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 from collections import defaultdict
 from functools import lru_cache
@@ -28,6 +27,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from transforms.normalize import FREE_FORM, EventBatch, RecordTexts, record_texts
+from transforms.objects import batch_file_stem
 from transforms.storage import write_object
 
 TABLE = "aws_cloudtrail"
@@ -347,8 +347,7 @@ def by_partition(batch: EventBatch) -> dict[str, EventBatch]:
 
 def lake_file_path(lake: str, partition: str, source: str, chunk: int) -> str:
     """Stable per (source object, chunk, partition): a re-run overwrites, never duplicates."""
-    digest = hashlib.sha1(source.encode()).hexdigest()[:24]
-    return FileSystems.join(lake, TABLE, partition, f"{digest}-{chunk:04d}.parquet")
+    return FileSystems.join(lake, TABLE, partition, f"{batch_file_stem(source, chunk)}.parquet")
 
 
 # Low-cardinality columns get dictionaries and the columns queries filter on get min/max

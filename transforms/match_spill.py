@@ -12,7 +12,6 @@ Live mode decides on arrival and keeps only window openers, so it carries docume
 """
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import datetime, timezone
 from typing import Iterator, NamedTuple, Union
@@ -22,6 +21,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from transforms.objects import batch_file_stem
 from transforms.storage import open_object, remove_tree
 
 
@@ -44,8 +44,7 @@ def new_spill_folder(lake: str) -> str:
 
 def spill_file(folder: str, source: str, chunk: int) -> str:
     """One file per batch, named for its source object and chunk: a retried bundle rewrites it."""
-    digest = hashlib.sha1(source.encode()).hexdigest()[:24]
-    return FileSystems.join(folder, f"{digest}-{chunk:04d}.jsonl")
+    return FileSystems.join(folder, f"{batch_file_stem(source, chunk)}.jsonl")
 
 
 def spill(refs_by_key: dict[str, list[tuple]], url: str) -> bytes:

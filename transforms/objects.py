@@ -10,6 +10,7 @@ enumerate from, so it lists everything under the location once.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Iterable, Iterator, NamedTuple, Optional
@@ -28,6 +29,12 @@ class ObjectRef(NamedTuple):
     url: str
     size: int
     etag: str  # the S3 ETag where the source knows it, else storage.version_tag(size, mtime)
+
+
+def batch_file_stem(source: str, chunk: int) -> str:
+    """`<source digest>-<chunk>`: the name of whatever a stage writes for one chunk of one
+    object, the same in every run, so a re-run or a retry overwrites instead of adding."""
+    return f"{hashlib.sha1(source.encode()).hexdigest()[:24]}-{chunk:04d}"
 
 
 # AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/... and, for organization trails,
