@@ -11,7 +11,7 @@ folder, then on those same files measures:
 It also times the same CLI on an empty folder, so the table can show how much of (b)
 is the fixed start-up (imports, rule loading, graph construction) and how much is per event.
 
-Wall-clock figures on a shared machine swing by a fifth from one minute to the next, so
+Wall-clock figures on a shared machine swing by up to 40% from one hour to the next, so
 the floor and the pipeline are measured in turn, `--runs` times (default 3), and the
 fastest of each counts: the run least disturbed by anything else on the machine.
 
